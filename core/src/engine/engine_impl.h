@@ -1,0 +1,227 @@
+// EngineImpl: the store behind the Engine interface.
+//
+// Layout of the state (see DESIGN.md):
+//   WAL (wal.jsonl + sealed files) -> mem_ (mutable MemTable) -> imm_ (frozen, being
+//   flushed) -> segments (segs_) named by the manifest -> HNSW over segment vectors.
+//
+// Locks, always taken in this order (never the reverse):
+//   maint_mu_  one maintenance job at a time (flush, merge, index work, WAL cleanup)
+//   queue_mu_  the writer queue (group commit); released while the leader does I/O
+//   mu_        shared_mutex over the in-memory state: MemTables, segments, id/label maps.
+//              Readers hold it shared for the whole read; writers take it exclusively to
+//              apply a batch or to install a flush/merge result (never during I/O).
+// The WAL writer is used only by the writer at the front of the queue (the "leader").
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "manifest/compaction_history.h"
+#include "manifest/manifest.h"
+#include "memtable/memtable.h"
+#include "segment/segment.h"
+#include "t4dx/clock.h"
+#include "t4dx/engine.h"
+#include "t4dx/env.h"
+#include "vector/hnsw_index.h"
+#include "wal/wal_writer.h"
+
+namespace t4dx {
+
+#if defined(__EMSCRIPTEN__)
+constexpr bool kHaveThreads = false;
+#else
+constexpr bool kHaveThreads = true;
+#endif
+
+// What the last open found and did; kept in recovery_report.json and in status.
+struct RecoveryReport {
+  int64_t started_ms = 0;
+  int64_t duration_us = 0;
+  uint64_t wal_files = 0;
+  uint64_t wal_bytes_read = 0;
+  uint64_t entries_replayed = 0;   // records applied to the MemTable
+  uint64_t entries_skipped = 0;    // already in segments
+  uint64_t torn_bytes_cut = 0;     // torn tail saved aside and cut
+  uint64_t corrupt_bytes_quarantined = 0;
+  std::vector<std::string> actions;   // human-readable, one per thing done
+  std::vector<std::string> problems;  // what is still wrong (also in status)
+  bool manifest_rebuilt = false;
+  uint64_t segments_rebuilt_from_wal = 0;
+  uint64_t segments_quarantined = 0;
+  bool hnsw_loaded = false;
+  std::string hnsw_note;
+};
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(const Options& options, std::string dir);
+  ~EngineImpl() override;
+
+  // Recovery: lock, manifest, segments, WAL replay, HNSW. Called once by Engine::Open.
+  Status Recover();
+
+  Status Put(const Item& item, uint64_t* lsn) override;
+  Status PutBatch(const std::vector<Item>& items, uint64_t* last_lsn) override;
+  Status Delete(const std::string& id, uint64_t* lsn) override;
+  Status Get(const std::string& id, Item* item) override;
+  Status Scan(const ScanOptions& options, const std::function<bool(const Item&)>& fn) override;
+  Status Count(uint64_t* count) override;
+  Status Search(const std::vector<float>& query, const SearchOptions& options,
+                SearchResult* result) override;
+  Status Explain(const std::vector<float>& query, const SearchOptions& options,
+                 std::string* plan_json) override;
+  Status Flush() override;
+  Status Compact() override;
+  Status MaintenanceStep(bool* did_work) override;
+  Status StartCompactor() override;
+  Status StopCompactor() override;
+  Status Verify(std::string* report_json, bool* healthy, ProgressFn progress) override;
+  Status CompactWal(uint64_t keep_entries, std::string* result_json) override;
+  Status TruncateWal(std::string* result_json) override;
+  Status RebuildHnsw(ProgressFn progress, std::string* result_json) override;
+  Status RebuildGlobalIndex(std::string* result_json) override;
+  Status Describe(View view, const std::string& arg, std::string* json) override;
+  Status Close() override;
+  const std::string& dir() const override { return dir_; }
+  uint32_t dim() const override { return dim_.load(); }
+
+  // ---- shared with the planner and describe.cc (REQUIRES: mu_ held, shared or not) ----
+  struct SegState {
+    std::shared_ptr<SegmentReader> reader;
+    bool indexed = false;  // every live vector entry is in the HNSW
+    // Vectors of an unindexed segment, read once for exact scans (null until needed).
+    mutable std::shared_ptr<const std::vector<float>> vectors;
+    mutable std::mutex vectors_mu;
+  };
+  // Where the current version of an id lives among the segments.
+  struct SegLoc {
+    const SegmentReader* seg = nullptr;
+    uint32_t index = 0;
+    uint64_t lsn = 0;
+    bool deleted = false;
+  };
+
+ private:
+  friend class QueryPlanner;
+  friend struct Describer;
+
+  enum class WriteKind : uint8_t { kData, kFreeze, kSync };
+  struct Writer {
+    WriteKind kind = WriteKind::kData;
+    const std::vector<Item>* items = nullptr;  // kData put/batch
+    std::string delete_id;                     // kData delete
+    bool is_delete = false;
+    bool batch = false;
+    Status status;
+    uint64_t first_lsn = 0, last_lsn = 0;
+    bool done = false;
+    std::condition_variable cv;
+  };
+
+  // ---- write path (write.cc) ----
+  Status CheckWritable() const;
+  Status Enqueue(Writer* w);
+  Status LeadGroup(std::deque<Writer*>::iterator last, std::vector<Writer*>* group);
+  Status WriteGroup(std::vector<Writer*>& group);
+  Status MakeRoomForWrite();                 // REQUIRES: leader
+  Status FreezeMemTableLocked();             // REQUIRES: leader (owns the WAL)
+  Status SyncWal();                          // REQUIRES: leader
+  Status RecoverWalWriterAfterError(uint64_t good_bytes);
+  bool MemFull(const MemTable& m) const;
+  void PrepareItem(Item* item) const;        // stamps time, normalizes for cosine
+
+  // ---- maintenance (maintenance.cc) ----
+  Status FlushImmutable(bool* did_work);     // REQUIRES: maint_mu_
+  Status MergeOnce(bool force_all, bool* did_work);  // REQUIRES: maint_mu_
+  Status IndexOnce(bool* did_work);          // REQUIRES: maint_mu_
+  Status SaveHnswIfDue(bool force);          // REQUIRES: maint_mu_
+  Status RebuildHnswLocked(ProgressFn progress, std::string* result_json);  // REQUIRES: maint_mu_
+  Status CleanupWal(uint64_t keep_entries, bool honour_bytes, std::string* result_json);
+  Status DoMaintenance(bool* did_work);      // REQUIRES: maint_mu_
+  Status CommitManifest(Manifest m);         // REQUIRES: maint_mu_; bumps generation
+  void InstallSegment(std::shared_ptr<SegmentReader> seg, const std::vector<uint64_t>& removed);
+  void BackgroundLoop();
+  void WakeBackground();
+  Status RecordBackgroundError(const Status& s);
+  void Log(LogLevel level, const std::string& msg) const;
+
+  // ---- recovery (recovery.cc) ----
+  Status LoadOrRebuildManifest();
+  Status OpenSegments();
+  Status RebuildSegmentFromWal(const ManifestSegment& ms, const Status& why, bool* rebuilt);
+  Status QuarantineSegment(const ManifestSegment& ms, const Status& why);
+  Status ReplayWal();
+  Status LoadHnsw();
+  Status WriteRecoveryReport();
+  std::string Quarantine(const std::string& name, const std::string& suffix);
+
+  // ---- index state (maintenance.cc) ----
+  void RebuildMapsLocked();  // REQUIRES: mu_ exclusive
+  Status CountLocked(uint64_t* count);  // REQUIRES: mu_ held
+  void ComputeIndexedLocked();
+  HnswParams MakeHnswParams() const;
+
+  Options opts_;
+  Env* env_;
+  Clock* clock_;
+  std::string dir_;
+  std::unique_ptr<FileLock> lock_;
+  std::atomic<uint32_t> dim_{0};
+  Metric metric_ = Metric::kCosine;
+  bool closed_ = false;
+
+  std::mutex maint_mu_;
+
+  std::mutex queue_mu_;
+  std::deque<Writer*> writers_;
+  std::unique_ptr<WalWriter> wal_;  // owned by the leader
+  int64_t last_sync_us_ = 0;
+  uint64_t wal_sealed_bytes_ = 0;   // bytes of sealed WAL files
+  uint64_t active_first_lsn_ = 0;   // first LSN in wal.jsonl found by recovery
+  Status write_error_;              // sticky: writes refused (failed fsync)
+
+  mutable std::shared_mutex mu_;
+  std::shared_ptr<MemTable> mem_;
+  std::shared_ptr<MemTable> imm_;
+  std::map<uint64_t, std::unique_ptr<SegState>> segs_;
+  std::unordered_map<std::string, SegLoc> id_map_;
+  std::unordered_map<uint64_t, SegLoc> label_map_;  // live vector versions in segments
+  std::shared_ptr<HnswIndex> hnsw_;
+  uint64_t last_lsn_ = 0;
+  Manifest manifest_;
+
+  // background work
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;     // wakes the compactor
+  std::condition_variable stall_cv_;  // wakes stalled writers
+  std::thread bg_thread_;
+  bool bg_stop_ = false;
+  std::atomic<bool> bg_running_{false};
+  Status bg_error_;
+  int64_t bg_error_ms_ = 0;
+
+  // counters (reported by Describe)
+  std::atomic<uint64_t> stat_puts_{0}, stat_deletes_{0}, stat_batches_{0}, stat_gets_{0},
+      stat_searches_{0}, stat_write_groups_{0}, stat_wal_syncs_{0}, stat_stalls_{0},
+      stat_stall_us_{0}, stat_flushes_{0}, stat_merges_{0}, stat_hnsw_saves_{0},
+      stat_hnsw_rebuilds_{0}, stat_wal_files_deleted_{0};
+  std::atomic<int64_t> last_flush_ms_{0}, last_merge_ms_{0}, last_hnsw_save_ms_{0},
+      last_hnsw_rebuild_ms_{0}, last_wal_sync_ms_{0};
+  uint64_t hnsw_saved_size_ = 0;       // elements in the last saved container
+  uint64_t hnsw_saved_lsn_ = 0;
+  double replay_rate_bytes_per_s_ = 0;  // measured at the last open (0 = unknown)
+  RecoveryReport recovery_;
+  std::vector<std::string> problems_;  // open problems found by recovery (guarded by mu_)
+};
+
+}  // namespace t4dx
