@@ -1,0 +1,318 @@
+// SegmentReader: opens a published segment, keeps its id index in memory and reads items
+// and vectors with every block they touch verified.
+#include <algorithm>
+#include <functional>
+
+#include "segment/segment.h"
+#include "segment/segment_format.h"
+#include "segment/segment_internal.h"
+#include "util/checksum.h"
+#include "util/coding.h"
+#include "util/item_codec.h"
+
+namespace t4dx {
+
+using segment_internal::FileInfo;
+using segment_internal::InvalidSegmentFile;
+using segment_internal::ReadVerifiedBlocks;
+
+namespace {
+
+enum FileIndex { kItems = 0, kVectors = 1, kIds = 2 };
+constexpr uint64_t kVerifyChunkBlocks = 16;  // VerifyChecksum reads 1 MiB at a time
+
+// Splits `line` = <item object without '}'>,"lsn":N,"deleted":B} into the item's own
+// object text and the two trailing fields. False when the trailer is malformed.
+bool SplitItemLine(std::string_view line, std::string* item_json, uint64_t* lsn, bool* deleted) {
+  static constexpr std::string_view kLsn = ",\"lsn\":";
+  static constexpr std::string_view kDeleted = ",\"deleted\":";
+  size_t pos = line.rfind(kLsn);
+  if (pos == std::string_view::npos) return false;
+  std::string_view rest = line.substr(pos + kLsn.size());
+  uint64_t v = 0;
+  size_t digits = 0;
+  while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') {
+    uint64_t d = static_cast<uint64_t>(rest[digits] - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+    ++digits;
+  }
+  if (digits == 0) return false;
+  rest.remove_prefix(digits);
+  if (rest.substr(0, kDeleted.size()) != kDeleted) return false;
+  rest.remove_prefix(kDeleted.size());
+  if (rest == "true}") {
+    *deleted = true;
+  } else if (rest == "false}") {
+    *deleted = false;
+  } else {
+    return false;
+  }
+  *lsn = v;
+  item_json->assign(line.data(), pos);
+  item_json->push_back('}');
+  return true;
+}
+
+// Parses the line of entry h; `data` starts at the line and holds at least the line and
+// its '\n'. Checks the line against the index entry.
+Status ParseItemLine(const std::string& path, const SegmentEntryHeader& h, std::string_view data,
+                     Item* item) {
+  const int64_t at = static_cast<int64_t>(h.item_offset);
+  if (data.size() <= h.item_length || data[h.item_length] != '\n') {
+    return InvalidSegmentFile(path, at, "line of \"" + h.id + "\" does not end where ids.idx says");
+  }
+  std::string json, reason;
+  uint64_t lsn = 0;
+  bool deleted = false;
+  if (!SplitItemLine(data.substr(0, h.item_length), &json, &lsn, &deleted)) {
+    return InvalidSegmentFile(path, at,
+                              "line of \"" + h.id + "\" lacks its \"lsn\"/\"deleted\" fields");
+  }
+  Item it;
+  if (!ParseItemJsonExact(json, &it, &reason)) {
+    return InvalidSegmentFile(path, at, "line of \"" + h.id + "\": " + reason);
+  }
+  if (it.id != h.id || lsn != h.lsn || deleted != h.deleted || it.timestamp != h.timestamp ||
+      (!h.deleted && (it.kind != h.kind || it.metadata != h.metadata))) {
+    return InvalidSegmentFile(path, at, "line of \"" + h.id + "\" disagrees with ids.idx");
+  }
+  *item = std::move(it);
+  return Status::OK();
+}
+
+// Reads a file front to back, each block read and verified once, holding only the
+// blocks still needed (ForEachItem).
+class SequentialReader {
+ public:
+  SequentialReader(const RandomAccessFile& file, const std::string& path, const FileInfo& info)
+      : file_(file), path_(path), info_(info) {}
+
+  // Bytes [begin, end) of the file, verified; begin never moves backwards between calls.
+  Status Get(uint64_t begin, uint64_t end, std::string_view* out) {
+    if (begin < start_) return Status::InvalidArgument(path_ + ": sequential read went back");
+    if (end > start_ + buf_.size()) {
+      const uint64_t keep = begin / kSegmentBlockSize * kSegmentBlockSize;
+      if (keep >= start_ + buf_.size()) {
+        buf_.clear();
+        start_ = keep;
+      } else if (keep > start_) {
+        buf_.erase(0, static_cast<size_t>(keep - start_));
+        start_ = keep;
+      }
+      const uint64_t from = start_ + buf_.size();  // a block boundary
+      const uint64_t want = std::max(end, from + kVerifyChunkBlocks * kSegmentBlockSize);
+      const uint64_t to = std::min(
+          info_.size, (want + kSegmentBlockSize - 1) / kSegmentBlockSize * kSegmentBlockSize);
+      std::string more;
+      uint64_t more_start = 0;
+      T4DX_RETURN_IF_ERROR(ReadVerifiedBlocks(file_, path_, info_, from, to, &more, &more_start));
+      buf_ += more;
+      if (end > start_ + buf_.size()) {
+        return InvalidSegmentFile(path_, static_cast<int64_t>(end), "read past the end");
+      }
+    }
+    *out = std::string_view(buf_).substr(static_cast<size_t>(begin - start_),
+                                         static_cast<size_t>(end - begin));
+    return Status::OK();
+  }
+
+ private:
+  const RandomAccessFile& file_;
+  const std::string& path_;
+  const FileInfo& info_;
+  std::string buf_;     // verified bytes [start_, start_ + buf_.size())
+  uint64_t start_ = 0;  // a block boundary
+};
+
+}  // namespace
+
+struct SegmentReader::Rep {
+  std::vector<FileInfo> files;                             // kItems, kVectors, kIds
+  std::vector<std::string> paths;                          // same order, plus meta.json last
+  std::vector<std::unique_ptr<RandomAccessFile>> handles;  // kItems, kVectors, kIds
+  Env* env = nullptr;
+};
+
+SegmentReader::SegmentReader() : rep_(new Rep) {}
+SegmentReader::~SegmentReader() = default;
+
+Status SegmentReader::Open(Env* env, const std::string& seg_dir,
+                           std::unique_ptr<SegmentReader>* out) {
+  std::unique_ptr<SegmentReader> r(new SegmentReader());
+  Rep& rep = *r->rep_;
+  rep.env = env;
+  r->dir_ = seg_dir;
+  T4DX_RETURN_IF_ERROR(segment_internal::LoadSegmentMeta(env, seg_dir, &r->meta_, &rep.files));
+  for (const FileInfo& f : rep.files) rep.paths.push_back(JoinPath(seg_dir, f.name));
+  rep.paths.push_back(JoinPath(seg_dir, kSegmentMetaFile));
+  for (size_t i = 0; i < rep.files.size(); ++i) {
+    uint64_t size = 0;
+    Status s = env->GetFileSize(rep.paths[i], &size);
+    if (s.IsNotFound()) return InvalidSegmentFile(rep.paths[i], -1, "file is missing");
+    T4DX_RETURN_IF_ERROR(s);
+    if (size != rep.files[i].size) {
+      return InvalidSegmentFile(rep.paths[i],
+                                static_cast<int64_t>(std::min(size, rep.files[i].size)),
+                                "file is " + std::to_string(size) + " bytes, meta.json says " +
+                                    std::to_string(rep.files[i].size) +
+                                    (size < rep.files[i].size ? " (truncated)" : " (extended)"));
+    }
+    std::unique_ptr<RandomAccessFile> h;
+    T4DX_RETURN_IF_ERROR(env->NewRandomAccessFile(rep.paths[i], &h));
+    rep.handles.push_back(std::move(h));
+  }
+  std::string ids;
+  uint64_t start = 0;
+  T4DX_RETURN_IF_ERROR(ReadVerifiedBlocks(*rep.handles[kIds], rep.paths[kIds], rep.files[kIds], 0,
+                                          rep.files[kIds].size, &ids, &start));
+  T4DX_RETURN_IF_ERROR(segment_internal::DecodeIdIndex(rep.paths[kIds], ids, r->meta_,
+                                                       rep.files[kItems].size, &r->entries_));
+  *out = std::move(r);
+  return Status::OK();
+}
+
+int64_t SegmentReader::Find(const std::string& id) const {
+  auto it =
+      std::lower_bound(entries_.begin(), entries_.end(), id,
+                       [](const SegmentEntryHeader& h, const std::string& k) { return h.id < k; });
+  if (it == entries_.end() || it->id != id) return -1;
+  return it - entries_.begin();
+}
+
+Status SegmentReader::ReadItem(size_t index, bool with_embedding, Item* item) const {
+  if (index >= entries_.size()) {
+    return Status::InvalidArgument("segment " + dir_ + ": entry " + std::to_string(index) +
+                                   " out of range (" + std::to_string(entries_.size()) + ")");
+  }
+  const SegmentEntryHeader& h = entries_[index];
+  std::string data;
+  uint64_t start = 0;
+  T4DX_RETURN_IF_ERROR(ReadVerifiedBlocks(*rep_->handles[kItems], rep_->paths[kItems],
+                                          rep_->files[kItems], h.item_offset,
+                                          h.item_offset + h.item_length + 1, &data, &start));
+  Item it;
+  T4DX_RETURN_IF_ERROR(ParseItemLine(rep_->paths[kItems], h,
+                                     std::string_view(data).substr(h.item_offset - start), &it));
+  if (with_embedding && h.row >= 0) {
+    T4DX_RETURN_IF_ERROR(ReadVectors(static_cast<uint64_t>(h.row), 1, &it.embedding));
+  }
+  *item = std::move(it);
+  return Status::OK();
+}
+
+Status SegmentReader::ForEachItem(bool with_embedding,
+                                  const std::function<Status(size_t index, Item& item)>& fn) const {
+  SequentialReader items(*rep_->handles[kItems], rep_->paths[kItems], rep_->files[kItems]);
+  SequentialReader vectors(*rep_->handles[kVectors], rep_->paths[kVectors], rep_->files[kVectors]);
+  const uint64_t row_bytes = uint64_t{meta_.dim} * sizeof(float);
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const SegmentEntryHeader& h = entries_[i];
+    std::string_view line;
+    T4DX_RETURN_IF_ERROR(items.Get(h.item_offset, h.item_offset + h.item_length + 1, &line));
+    Item item;
+    T4DX_RETURN_IF_ERROR(ParseItemLine(rep_->paths[kItems], h, line, &item));
+    if (with_embedding && h.row >= 0) {
+      const uint64_t begin = static_cast<uint64_t>(h.row) * row_bytes;
+      std::string_view row;
+      T4DX_RETURN_IF_ERROR(vectors.Get(begin, begin + row_bytes, &row));
+      DecodeFloats(row.data(), meta_.dim, &item.embedding);
+    }
+    T4DX_RETURN_IF_ERROR(fn(i, item));
+  }
+  return Status::OK();
+}
+
+Status SegmentReader::ReadVectors(uint64_t first, uint64_t n, std::vector<float>* out) const {
+  if (first > meta_.vectors || n > meta_.vectors - first) {
+    return Status::InvalidArgument("segment " + dir_ + ": rows " + std::to_string(first) + "+" +
+                                   std::to_string(n) + " out of range (" +
+                                   std::to_string(meta_.vectors) + " rows)");
+  }
+  out->clear();
+  if (n == 0) return Status::OK();
+  const uint64_t row_bytes = uint64_t{meta_.dim} * sizeof(float);
+  const uint64_t begin = first * row_bytes;
+  std::string data;
+  uint64_t start = 0;
+  T4DX_RETURN_IF_ERROR(ReadVerifiedBlocks(*rep_->handles[kVectors], rep_->paths[kVectors],
+                                          rep_->files[kVectors], begin, begin + n * row_bytes,
+                                          &data, &start));
+  DecodeFloats(data.data() + (begin - start), static_cast<size_t>(n * meta_.dim), out);
+  return Status::OK();
+}
+
+Status SegmentReader::VerifyChecksum(std::vector<SegmentProblem>* problems) const {
+  Env* env = rep_->env;
+  auto problem = [&](const std::string& file, int64_t offset, const std::string& reason) {
+    problems->push_back(SegmentProblem{file, offset, reason});
+  };
+
+  // meta.json: still readable, still the one this reader opened.
+  const std::string& meta_path = rep_->paths.back();
+  SegmentMeta now;
+  Status s = ReadSegmentMeta(env, dir_, &now);
+  if (!s.ok()) {
+    problem(meta_path, s.offset(), s.message());
+  } else if (now.meta_checksum != meta_.meta_checksum) {
+    problem(meta_path, -1,
+            "meta.json changed since the segment was opened (checksum " + now.meta_checksum +
+                ", was " + meta_.meta_checksum + ")");
+  }
+
+  for (size_t i = 0; i < rep_->files.size(); ++i) {
+    const FileInfo& info = rep_->files[i];
+    const std::string& path = rep_->paths[i];
+    uint64_t size = 0;
+    s = env->GetFileSize(path, &size);
+    if (!s.ok()) {
+      problem(path, -1, s.ToString());
+      continue;
+    }
+    if (size != info.size) {
+      problem(path, static_cast<int64_t>(std::min(size, info.size)),
+              "invalid segment file: file is " + std::to_string(size) + " bytes, meta.json says " +
+                  std::to_string(info.size));
+    }
+    std::unique_ptr<RandomAccessFile> file;
+    s = env->NewRandomAccessFile(path, &file);
+    if (!s.ok()) {
+      problem(path, -1, s.ToString());
+      continue;
+    }
+    const uint64_t blocks = info.blocks.size();
+    std::string data;
+    for (uint64_t b = 0; b < blocks; b += kVerifyChunkBlocks) {
+      const uint64_t off = b * kSegmentBlockSize;
+      const uint64_t want =
+          std::min<uint64_t>(kVerifyChunkBlocks * kSegmentBlockSize, info.size - off);
+      s = file->Read(off, static_cast<size_t>(want), &data);
+      if (!s.ok()) {
+        problem(path, static_cast<int64_t>(off), s.ToString());
+        break;
+      }
+      for (uint64_t k = b; k < std::min(blocks, b + kVerifyChunkBlocks); ++k) {
+        const uint64_t boff = k * kSegmentBlockSize;
+        const uint64_t len = std::min<uint64_t>(kSegmentBlockSize, info.size - boff);
+        const uint64_t rel = boff - off;
+        std::string where = "block " + std::to_string(k) + " (bytes " + std::to_string(boff) +
+                            ".." + std::to_string(boff + len - 1) + ")";
+        if (rel + len > data.size()) {
+          problem(path, static_cast<int64_t>(boff),
+                  "invalid segment file: " + where + " is missing (file is short)");
+          continue;
+        }
+        uint64_t h = Hash64(data.data() + rel, static_cast<size_t>(len));
+        if (h != info.blocks[k]) {
+          problem(path, static_cast<int64_t>(boff),
+                  "segment checksum mismatch in " + where + ": stored " + HashHex(info.blocks[k]) +
+                      ", computed " + HashHex(h));
+        }
+      }
+    }
+  }
+  // The check ran: what failed is in *problems (the callers report them one by one).
+  return Status::OK();
+}
+
+}  // namespace t4dx
