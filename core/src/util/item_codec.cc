@@ -1,0 +1,293 @@
+// Exact item JSON (WAL lines, segment item files), item validation, binary metadata.
+#include "util/item_codec.h"
+
+#include <cmath>
+
+#include "util/base64.h"
+#include "util/coding.h"
+#include "util/json_util.h"
+
+namespace t4dx {
+
+void AppendItemJsonExact(const Item& item, bool with_embedding, std::string* out) {
+  out->append("{\"id\":");
+  json_util::AppendString(out, item.id);
+  out->append(",\"kind\":");
+  json_util::AppendString(out, item.kind);
+  out->append(",\"content\":");
+  json_util::AppendString(out, item.content);
+  out->append(",\"timestamp\":");
+  out->append(std::to_string(item.timestamp));
+  out->append(",\"metadata\":");
+  json_util::AppendMetadata(out, item.metadata);
+  if (with_embedding && !item.embedding.empty()) {
+    std::string raw;
+    PutFloats(&raw, item.embedding.data(), item.embedding.size());
+    out->append(",\"embedding_b64\":\"");
+    out->append(Base64Encode(raw));
+    out->push_back('"');
+  }
+  out->push_back('}');
+}
+
+bool ParseItemJsonExact(std::string_view json, Item* item, std::string* reason) {
+  nlohmann::json j;
+  std::string why;
+  if (!json_util::Parse(json, &j, &why)) {
+    *reason = "invalid JSON: " + why;
+    return false;
+  }
+  if (!j.is_object()) {
+    *reason = std::string("expected an object, got ") + json_util::TypeName(j);
+    return false;
+  }
+  Item result;
+  bool has_id = false;
+  bool has_timestamp = false;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    const nlohmann::json& v = it.value();
+    if (key == "id" || key == "kind" || key == "content" || key == "embedding_b64") {
+      if (!v.is_string()) {
+        *reason = key + " is not a string";
+        return false;
+      }
+      const std::string& s = v.get_ref<const std::string&>();
+      if (key == "id") {
+        result.id = s;
+        has_id = true;
+      } else if (key == "kind") {
+        result.kind = s;
+      } else if (key == "content") {
+        result.content = s;
+      } else {
+        std::string raw;
+        if (!Base64Decode(s, &raw)) {
+          *reason = "embedding_b64 is not base64";
+          return false;
+        }
+        if (raw.size() % 4 != 0) {
+          *reason = "embedding_b64 holds " + std::to_string(raw.size()) +
+                    " bytes, not a whole number of float32 values";
+          return false;
+        }
+        DecodeFloats(raw.data(), raw.size() / 4, &result.embedding);
+      }
+    } else if (key == "timestamp") {
+      if (!json_util::GetInt64(v, &result.timestamp)) {
+        *reason = "timestamp is not a 64-bit integer";
+        return false;
+      }
+      has_timestamp = true;
+    } else if (key == "metadata") {
+      if (!json_util::MetadataFromJson(v, "metadata", &result.metadata, reason)) return false;
+    } else {
+      *reason = "unknown field \"" + key + "\"";
+      return false;
+    }
+  }
+  if (!has_id) {
+    *reason = "missing id";
+    return false;
+  }
+  if (!has_timestamp) {
+    *reason = "missing timestamp";
+    return false;
+  }
+  *item = std::move(result);
+  return true;
+}
+
+namespace {
+
+Status Invalid(const std::string& where, const std::string& what) {
+  return Status::InvalidArgument(where + what);
+}
+
+Status CheckUtf8(const std::string& where, const std::string& field, std::string_view s) {
+  size_t bad = 0;
+  if (!json_util::IsValidUtf8(s, &bad)) {
+    return Status::InvalidArgument(where + field + ": not valid UTF-8 (bad byte at offset " +
+                                   std::to_string(bad) + ")");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ValidateItem(const Item& item, uint32_t dim, const Options& options,
+                    const std::string& where) {
+  if (Status s = ValidateId(item.id); !s.ok())
+    return Status::InvalidArgument(where + "." + s.message());
+  if (item.kind.size() > kMaxKindLength) {
+    return Invalid(where, ".kind: " + std::to_string(item.kind.size()) + " bytes, at most " +
+                              std::to_string(kMaxKindLength));
+  }
+  T4DX_RETURN_IF_ERROR(CheckUtf8(where, ".kind", item.kind));
+  if (item.content.size() > options.max_content_bytes) {
+    return Invalid(where, ".content: " + std::to_string(item.content.size()) + " bytes, at most " +
+                              std::to_string(options.max_content_bytes));
+  }
+  T4DX_RETURN_IF_ERROR(CheckUtf8(where, ".content", item.content));
+
+  const size_t n = item.embedding.size();
+  if (n > 0) {
+    if (dim != 0 && n != dim) {
+      return Invalid(where, ".embedding: dimension " + std::to_string(n) + ", store has " +
+                                std::to_string(dim));
+    }
+    if (dim == 0 && n > kMaxDimension) {
+      return Invalid(where, ".embedding: dimension " + std::to_string(n) + ", at most " +
+                                std::to_string(kMaxDimension));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const float f = item.embedding[i];
+      if (std::isnan(f)) return Invalid(where, ".embedding[" + std::to_string(i) + "] is NaN");
+      if (std::isinf(f)) {
+        return Invalid(where, ".embedding[" + std::to_string(i) + "] is infinite");
+      }
+    }
+  }
+
+  if (item.metadata.size() > kMaxMetadataKeys) {
+    return Invalid(where, ".metadata: " + std::to_string(item.metadata.size()) + " keys, at most " +
+                              std::to_string(kMaxMetadataKeys));
+  }
+  for (const auto& [key, value] : item.metadata) {
+    if (key.empty()) return Invalid(where, ".metadata: empty key");
+    T4DX_RETURN_IF_ERROR(CheckUtf8(where, ".metadata key", key));
+    const std::string at = ".metadata." + key;
+    if (key.size() > kMaxMetadataKeyLength) {
+      return Invalid(where, ".metadata: key of " + std::to_string(key.size()) + " bytes, at most " +
+                                std::to_string(kMaxMetadataKeyLength));
+    }
+    switch (value.type) {
+      case MetaValue::Type::kString:
+        T4DX_RETURN_IF_ERROR(CheckUtf8(where, at, value.str));
+        break;
+      case MetaValue::Type::kNumber:
+        if (!std::isfinite(value.num)) return Invalid(where, at + ": number is not finite");
+        break;
+      case MetaValue::Type::kBool:
+        break;
+      case MetaValue::Type::kStringList:
+        for (size_t i = 0; i < value.list.size(); ++i) {
+          T4DX_RETURN_IF_ERROR(CheckUtf8(where, at + "[" + std::to_string(i) + "]", value.list[i]));
+        }
+        break;
+      default:
+        return Invalid(where, at + ": unknown value type");
+    }
+  }
+  std::string serialized;
+  json_util::AppendMetadata(&serialized, item.metadata);
+  if (serialized.size() > options.max_metadata_bytes) {
+    return Invalid(where, ".metadata: " + std::to_string(serialized.size()) +
+                              " bytes as JSON, at most " +
+                              std::to_string(options.max_metadata_bytes));
+  }
+  return Status::OK();
+}
+
+// Binary metadata (all integers little-endian, see coding.h):
+//   u32 count
+//   count entries, keys in strictly ascending byte order:
+//     u32 key_len, key bytes
+//     u8  type (MetaValue::Type: 0 string, 1 number, 2 bool, 3 string list)
+//     string:      u32 len, bytes
+//     number:      f64 (IEEE-754 bits)
+//     bool:        u8 (0 or 1)
+//     string list: u32 n, then n times (u32 len, bytes)
+// DecodeMetadata rejects anything else, including trailing bytes.
+void EncodeMetadata(const Metadata& m, std::string* out) {
+  PutFixed32(out, static_cast<uint32_t>(m.size()));
+  for (const auto& [key, value] : m) {
+    PutFixed32(out, static_cast<uint32_t>(key.size()));
+    out->append(key);
+    out->push_back(static_cast<char>(value.type));
+    switch (value.type) {
+      case MetaValue::Type::kString:
+        PutFixed32(out, static_cast<uint32_t>(value.str.size()));
+        out->append(value.str);
+        break;
+      case MetaValue::Type::kNumber:
+        PutFloat64(out, value.num);
+        break;
+      case MetaValue::Type::kBool:
+        out->push_back(value.boolean ? 1 : 0);
+        break;
+      case MetaValue::Type::kStringList:
+        PutFixed32(out, static_cast<uint32_t>(value.list.size()));
+        for (const std::string& s : value.list) {
+          PutFixed32(out, static_cast<uint32_t>(s.size()));
+          out->append(s);
+        }
+        break;
+    }
+  }
+}
+
+namespace {
+bool GetLengthPrefixed(Decoder* d, std::string_view* s) {
+  uint32_t len;
+  return d->GetFixed32(&len) && d->GetBytes(len, s);
+}
+}  // namespace
+
+bool DecodeMetadata(std::string_view data, Metadata* m) {
+  Decoder d(data);
+  uint32_t count;
+  if (!d.GetFixed32(&count)) return false;
+  if (count > d.remaining() / 5) return false;  // each entry takes at least 5 bytes
+  Metadata result;
+  std::string_view prev_key;
+  for (uint32_t i = 0; i < count; ++i) {
+    std::string_view key;
+    uint8_t type;
+    if (!GetLengthPrefixed(&d, &key) || !d.GetFixed8(&type)) return false;
+    if (i > 0 && !(prev_key < key)) return false;
+    prev_key = key;
+    MetaValue v;
+    switch (type) {
+      case static_cast<uint8_t>(MetaValue::Type::kString): {
+        std::string_view s;
+        if (!GetLengthPrefixed(&d, &s)) return false;
+        v = MetaValue::String(std::string(s));
+        break;
+      }
+      case static_cast<uint8_t>(MetaValue::Type::kNumber): {
+        double n;
+        if (!d.GetFloat64(&n)) return false;
+        v = MetaValue::Number(n);
+        break;
+      }
+      case static_cast<uint8_t>(MetaValue::Type::kBool): {
+        uint8_t b;
+        if (!d.GetFixed8(&b) || b > 1) return false;
+        v = MetaValue::Bool(b == 1);
+        break;
+      }
+      case static_cast<uint8_t>(MetaValue::Type::kStringList): {
+        uint32_t n;
+        if (!d.GetFixed32(&n) || n > d.remaining() / 4) return false;
+        std::vector<std::string> list;
+        list.reserve(n);
+        for (uint32_t k = 0; k < n; ++k) {
+          std::string_view s;
+          if (!GetLengthPrefixed(&d, &s)) return false;
+          list.emplace_back(s);
+        }
+        v = MetaValue::StringList(std::move(list));
+        break;
+      }
+      default:
+        return false;
+    }
+    result.emplace(std::string(key), std::move(v));
+  }
+  if (d.remaining() != 0) return false;
+  *m = std::move(result);
+  return true;
+}
+
+}  // namespace t4dx
