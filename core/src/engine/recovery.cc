@@ -459,7 +459,23 @@ Status EngineImpl::ReplayWal() {
     ro.previous_lsn = prev;
     WalFileSummary sum;
     bool active = name == kWalActiveName;
-    Status s = ReadWalFile(env_, path, ro, [&](const WalRecord& r, const WalPosition&) {
+    WalPosition bad_pos;
+    std::string bad_reason;
+    Status s = ReadWalFile(env_, path, ro, [&](const WalRecord& r, const WalPosition& pos) {
+      // The WAL cannot know the store's dimension: a vector cut short by whole floats
+      // decodes as a shorter one. Such a record is corruption, found here.
+      for (size_t i = 0; i < r.items.size(); i++) {
+        const auto& emb = r.items[i].embedding;
+        uint32_t d = dim_.load();
+        if (!emb.empty() && d != 0 && emb.size() != d) {
+          bad_pos = pos;
+          bad_reason = "item '" + r.items[i].id + "': embedding has " + std::to_string(emb.size()) +
+                       " values, the store's dimension is " + std::to_string(d) +
+                       " (truncated embedding)";
+          return Status::Corruption(bad_reason);
+        }
+        if (!emb.empty() && d == 0) dim_ = uint32_t(emb.size());
+      }
       prev = r.last_lsn();
       if (active && active_first_lsn_ == 0) active_first_lsn_ = r.lsn;
       if (r.last_lsn() <= durable) {
@@ -486,6 +502,19 @@ Status EngineImpl::ReplayWal() {
       last_lsn_ = std::max(last_lsn_, r.last_lsn());
       return Status::OK();
     }, &sum);
+    if (s.IsCorruption() && !bad_reason.empty()) {
+      uint64_t size = 0;
+      env_->GetFileSize(path, &size);
+      sum.has_problem = true;
+      sum.problem.file = path;
+      sum.problem.line = bad_pos.line;
+      sum.problem.offset = bad_pos.offset;
+      sum.problem.length = size - bad_pos.offset;
+      sum.problem.reason = bad_reason;
+      sum.problem.torn_tail = false;
+      sum.file_bytes = size;
+      s = Status::OK();
+    }
     if (!s.ok()) return s.WithContext("WAL replay of " + path);
     recovery_.wal_bytes_read += sum.file_bytes;
     if (!sum.has_problem) continue;

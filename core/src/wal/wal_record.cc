@@ -1,0 +1,361 @@
+// Encoding and strict decoding of one WAL line (see wal_format.h and
+// core/doc/wal_format.md). Decoding treats the line as hostile: structure and checksum
+// first, then JSON (nlohmann, non-throwing), then every field's presence and type.
+#include "wal/wal_record.h"
+
+#include <cassert>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "util/checksum.h"
+#include "util/item_codec.h"
+#include "util/json_util.h"
+#include "wal/wal_format.h"
+#include "wal/wal_json_scan.h"
+
+namespace t4dx {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr size_t kHexDigits = 16;
+constexpr size_t kChecksumPrefixSize = sizeof(kWalChecksumField) - 1;  // ,"checksum":"
+static_assert(kWalChecksumTrailerSize == kChecksumPrefixSize + kHexDigits + 2,
+              "trailer is ,\"checksum\":\" + 16 hex + \"}");
+
+// The fields a version-1 line may hold.
+const char* const kKnownFields[] = {"v",  "lsn",      "timestamp", "op_type", "item",
+                                    "id", "lsn_last", "items",     "checksum"};
+
+// A short printable rendering of hostile text for reasons.
+std::string Printable(std::string_view s, size_t max = 40) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < max; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+bool IsLowerHex(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// Collects, without throwing, where nlohmann's parser gave up (for "invalid JSON at column").
+struct JsonErrorSax {
+  size_t position = 0;
+  std::string message;
+
+  bool null() { return true; }
+  bool boolean(bool) { return true; }
+  bool number_integer(Json::number_integer_t) { return true; }
+  bool number_unsigned(Json::number_unsigned_t) { return true; }
+  bool number_float(Json::number_float_t, const std::string&) { return true; }
+  bool string(std::string&) { return true; }
+  bool binary(Json::binary_t&) { return true; }
+  bool start_object(std::size_t) { return true; }
+  bool key(std::string&) { return true; }
+  bool end_object() { return true; }
+  bool start_array(std::size_t) { return true; }
+  bool end_array() { return true; }
+  bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception& e) {
+    position = pos;
+    message = e.what();
+    return false;
+  }
+};
+
+std::string InvalidJsonReason(std::string_view line) {
+  JsonErrorSax sax;
+  if (Json::sax_parse(line.begin(), line.end(), &sax)) {
+    return "cannot locate the fields of the line";  // JSON, but not the shape of a record
+  }
+  if (sax.position == 0) return "invalid JSON";
+  // nlohmann: "[json.exception.parse_error.101] parse error at line 1, column 15: syntax
+  // error while parsing value - invalid literal; last read: '...'". Keep the middle part;
+  // "last read" would echo hostile bytes.
+  std::string detail = sax.message;
+  const size_t colon = detail.find(": ");
+  if (colon != std::string::npos) detail = detail.substr(colon + 2);
+  const size_t last_read = detail.find("; last read");
+  if (last_read != std::string::npos) detail.resize(last_read);
+  return "invalid JSON at column " + std::to_string(sax.position) + " (" + Printable(detail, 120) +
+         ")";
+}
+
+bool Fail(std::string* reason, std::string text) {
+  if (reason != nullptr) *reason = std::move(text);
+  return false;
+}
+
+bool GetUnsigned(const Json& doc, const char* field, uint64_t* v, std::string* reason) {
+  auto it = doc.find(field);
+  if (it == doc.end()) return Fail(reason, std::string("missing field ") + field);
+  if (!it->is_number_unsigned()) {
+    return Fail(reason, std::string("field ") + field + " is not a non-negative integer");
+  }
+  *v = it->get<uint64_t>();
+  return true;
+}
+
+// Parses the item object `text` of `line`; where = "item" or "items[i]".
+bool ParseItem(std::string_view line, std::string_view text, const std::string& where, Item* item,
+               std::string* reason) {
+  if (text.empty() || text[0] != '{') return Fail(reason, where + " is not an object");
+  std::string why;
+  if (!ParseItemJsonExact(text, item, &why)) {
+    // A syntax error is reported at its column in the line, like any other.
+    if (why.rfind("invalid JSON", 0) == 0) return Fail(reason, InvalidJsonReason(line));
+    return Fail(reason, where + ": " + why);
+  }
+  for (size_t i = 0; i < item->embedding.size(); ++i) {
+    if (!std::isfinite(item->embedding[i])) {
+      return Fail(reason, where + ": embedding value " + std::to_string(i) + " is not finite");
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* WalOpName(WalOp op) {
+  switch (op) {
+    case WalOp::kPut:
+      return "put";
+    case WalOp::kDelete:
+      return "delete";
+    case WalOp::kBatch:
+      return "batch";
+  }
+  return "unknown";
+}
+
+uint64_t WalRecord::last_lsn() const {
+  if (op == WalOp::kBatch && !items.empty()) return lsn + (items.size() - 1);
+  return lsn;
+}
+
+void EncodeWalRecord(const WalRecord& r, std::string* out) {
+  const size_t start = out->size();
+  out->append("{\"v\":");
+  out->append(std::to_string(kWalFormatVersion));
+  out->append(",\"lsn\":");
+  out->append(std::to_string(r.lsn));
+  out->append(",\"timestamp\":");
+  out->append(std::to_string(r.timestamp));
+  out->append(",\"op_type\":\"");
+  out->append(WalOpName(r.op));
+  out->push_back('"');
+  switch (r.op) {
+    case WalOp::kPut:
+      assert(r.items.size() == 1);
+      out->append(",\"item\":");
+      AppendItemJsonExact(r.items.empty() ? Item() : r.items[0], true, out);
+      break;
+    case WalOp::kDelete:
+      out->append(",\"id\":");
+      json_util::AppendString(out, r.id);
+      break;
+    case WalOp::kBatch:
+      assert(!r.items.empty());
+      out->append(",\"lsn_last\":");
+      out->append(std::to_string(r.last_lsn()));
+      out->append(",\"items\":[");
+      for (size_t i = 0; i < r.items.size(); ++i) {
+        if (i > 0) out->push_back(',');
+        AppendItemJsonExact(r.items[i], true, out);
+      }
+      out->push_back(']');
+      break;
+  }
+  const uint64_t h = Hash64(out->data() + start, out->size() - start);
+  out->append(kWalChecksumField);
+  out->append(HashHex(h));
+  out->append("\"}\n");
+}
+
+bool DecodeWalRecord(std::string_view line, WalRecord* r, std::string* reason) {
+  // 1. Structure: '{' ... ,"checksum":"<16 lowercase hex>"}
+  if (line.empty()) return Fail(reason, "empty line");
+  if (line.size() < kWalChecksumTrailerSize + 1) {
+    return Fail(reason, "line too short for a record (" + std::to_string(line.size()) +
+                            " bytes, at least " + std::to_string(kWalChecksumTrailerSize + 1) +
+                            ")");
+  }
+  if (line[0] != '{') return Fail(reason, "line does not start with '{'");
+  const size_t trailer = line.size() - kWalChecksumTrailerSize;
+  if (line.compare(trailer, kChecksumPrefixSize, kWalChecksumField) != 0 ||
+      line.compare(line.size() - 2, 2, "\"}") != 0) {
+    return Fail(reason, "missing checksum trailer ,\"checksum\":\"<16 hex>\"} at column " +
+                            std::to_string(trailer + 1));
+  }
+  const std::string_view hex = line.substr(trailer + kChecksumPrefixSize, kHexDigits);
+  uint64_t stored = 0;
+  if (!IsLowerHex(hex) || !ParseHashHex(hex, &stored)) {
+    return Fail(reason, "checksum \"" + Printable(hex) + "\" is not 16 lowercase hex digits");
+  }
+  // 2. Checksum over the exact bytes from '{' to before ,"checksum".
+  const uint64_t computed = Hash64(line.data(), trailer);
+  if (computed != stored) {
+    return Fail(reason, "checksum mismatch (stored " + HashHex(stored) + ", computed " +
+                            HashHex(computed) + ")");
+  }
+
+  // 3. JSON. ScanJsonObject splits the object into its fields (refusing any malformed
+  // structure); nlohmann parses the fields with the item values left out, and the item
+  // objects are parsed from their exact bytes by ParseItemJsonExact below. So every byte
+  // is parsed once (item parsing dominates replay time).
+  std::vector<JsonMemberSpan> members;
+  if (!ScanJsonObject(line, &members)) return Fail(reason, InvalidJsonReason(line));
+  if (members.empty() || members.back().key != "checksum") {
+    return Fail(reason, "checksum is not a field of the line's object");
+  }
+  std::string skeleton = "{";
+  for (const JsonMemberSpan& m : members) {
+    if (skeleton.size() > 1) skeleton.push_back(',');
+    skeleton.push_back('"');
+    skeleton.append(m.key.data(), m.key.size());
+    skeleton.append("\":");
+    if (m.key == "item" || m.key == "items") {
+      skeleton.push_back('0');
+    } else {
+      skeleton.append(m.value.data(), m.value.size());
+    }
+  }
+  skeleton.push_back('}');
+  const Json doc = Json::parse(skeleton, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return Fail(reason, InvalidJsonReason(line));
+  std::set<std::string_view> seen;
+  for (const JsonMemberSpan& m : members) {
+    if (m.key.find('\\') != std::string_view::npos) {
+      return Fail(reason, "field name \"" + Printable(m.key) + "\" uses escapes");
+    }
+    if (!seen.insert(m.key).second) return Fail(reason, "duplicate field " + Printable(m.key));
+  }
+
+  // 4. Version before anything else: a newer writer may use other fields.
+  auto v = doc.find("v");
+  if (v == doc.end()) return Fail(reason, "missing field v (format version)");
+  if (!v->is_number_integer()) return Fail(reason, "field v is not an integer");
+  if (!v->is_number_unsigned() || v->get<uint64_t>() != static_cast<uint64_t>(kWalFormatVersion)) {
+    const std::string shown = v->is_number_unsigned() ? std::to_string(v->get<uint64_t>())
+                                                      : std::to_string(v->get<int64_t>());
+    return Fail(reason, "unsupported WAL format version " + shown);
+  }
+  for (const JsonMemberSpan& m : members) {
+    bool known = false;
+    for (const char* f : kKnownFields) known = known || m.key == f;
+    if (!known) return Fail(reason, "unknown field " + Printable(m.key));
+  }
+
+  // 5. Common fields.
+  WalRecord out;
+  if (!GetUnsigned(doc, "lsn", &out.lsn, reason)) return false;
+  if (out.lsn == 0) return Fail(reason, "field lsn is 0 (LSNs start at 1)");
+  auto ts = doc.find("timestamp");
+  if (ts == doc.end()) return Fail(reason, "missing field timestamp");
+  if (!ts->is_number_integer()) return Fail(reason, "field timestamp is not an integer");
+  if (ts->is_number_unsigned()) {
+    const uint64_t u = ts->get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX)) return Fail(reason, "field timestamp out of range");
+    out.timestamp = static_cast<int64_t>(u);
+  } else {
+    out.timestamp = ts->get<int64_t>();
+  }
+  auto op = doc.find("op_type");
+  if (op == doc.end()) return Fail(reason, "missing field op_type");
+  if (!op->is_string()) return Fail(reason, "field op_type is not a string");
+  const std::string& op_name = op->get_ref<const std::string&>();
+  if (op_name == "put") {
+    out.op = WalOp::kPut;
+  } else if (op_name == "delete") {
+    out.op = WalOp::kDelete;
+  } else if (op_name == "batch") {
+    out.op = WalOp::kBatch;
+  } else {
+    return Fail(reason, "unknown op_type \"" + Printable(op_name) + "\"");
+  }
+
+  // 6. Fields of the operation, and no field of another operation.
+  auto find_span = [&members](const char* key) -> const JsonMemberSpan* {
+    for (const JsonMemberSpan& m : members) {
+      if (m.key == key) return &m;
+    }
+    return nullptr;
+  };
+  const char* const kOpFields[] = {"item", "id", "lsn_last", "items"};
+  for (const char* f : kOpFields) {
+    const bool wanted = (out.op == WalOp::kPut && std::strcmp(f, "item") == 0) ||
+                        (out.op == WalOp::kDelete && std::strcmp(f, "id") == 0) ||
+                        (out.op == WalOp::kBatch &&
+                         (std::strcmp(f, "lsn_last") == 0 || std::strcmp(f, "items") == 0));
+    const bool present = find_span(f) != nullptr;
+    if (wanted && !present) return Fail(reason, std::string("missing field ") + f);
+    if (!wanted && present) {
+      return Fail(reason,
+                  std::string("field ") + f + " is not allowed in a " + op_name + " record");
+    }
+  }
+  switch (out.op) {
+    case WalOp::kPut: {
+      out.items.resize(1);
+      if (!ParseItem(line, find_span("item")->value, "item", &out.items[0], reason)) return false;
+      break;
+    }
+    case WalOp::kDelete: {
+      auto id = doc.find("id");
+      if (!id->is_string()) return Fail(reason, "field id is not a string");
+      out.id = id->get<std::string>();
+      Status st = ValidateId(out.id);
+      if (!st.ok()) return Fail(reason, "field " + st.message());
+      break;
+    }
+    case WalOp::kBatch: {
+      uint64_t lsn_last = 0;
+      if (!GetUnsigned(doc, "lsn_last", &lsn_last, reason)) return false;
+      const std::string_view items_text = find_span("items")->value;
+      if (items_text.empty() || items_text[0] != '[') {
+        return Fail(reason, "field items is not an array");
+      }
+      std::vector<std::string_view> elements;
+      if (!ScanJsonArray(items_text, &elements)) {
+        return Fail(reason, "cannot locate the elements of items");
+      }
+      if (elements.empty()) return Fail(reason, "field items is empty");
+      const uint64_t n = elements.size();
+      if (lsn_last < out.lsn || lsn_last - out.lsn != n - 1) {
+        std::string expected = out.lsn <= UINT64_MAX - (n - 1)
+                                   ? std::to_string(out.lsn + (n - 1))
+                                   : std::string("beyond the LSN range");
+        return Fail(reason, "lsn_last " + std::to_string(lsn_last) + " does not match lsn " +
+                                std::to_string(out.lsn) + " + " + std::to_string(n) +
+                                " items - 1 = " + expected);
+      }
+      out.items.resize(elements.size());
+      for (size_t i = 0; i < elements.size(); ++i) {
+        if (!ParseItem(line, elements[i], "items[" + std::to_string(i) + "]", &out.items[i],
+                       reason)) {
+          return false;
+        }
+      }
+      break;
+    }
+  }
+  *r = std::move(out);
+  return true;
+}
+
+}  // namespace t4dx

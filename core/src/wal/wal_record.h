@@ -1,0 +1,35 @@
+// Encoding and decoding of one WAL record (one line). See wal_format.h.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "t4dx/item.h"
+
+namespace t4dx {
+
+enum class WalOp : uint8_t { kPut = 0, kDelete = 1, kBatch = 2 };
+const char* WalOpName(WalOp op);  // "put", "delete", "batch"
+
+struct WalRecord {
+  uint64_t lsn = 0;        // first LSN of the record
+  int64_t timestamp = 0;   // when it was written, ms since the epoch
+  WalOp op = WalOp::kPut;
+  std::vector<Item> items;  // kPut: one; kBatch: one or more (items[i] has LSN lsn + i)
+  std::string id;           // kDelete
+
+  // The last LSN the record uses (lsn + items.size() - 1 for a batch, else lsn).
+  uint64_t last_lsn() const;
+};
+
+// Appends the line for r, including the checksum and the trailing '\n'.
+void EncodeWalRecord(const WalRecord& r, std::string* out);
+
+// Decodes one line (without its '\n'). On failure returns false with a reason such as
+// "checksum mismatch (stored 0123..., computed 4567...)", "invalid JSON at column 17",
+// "missing field op_type", "embedding_b64 is not valid base64".
+bool DecodeWalRecord(std::string_view line, WalRecord* r, std::string* reason);
+
+}  // namespace t4dx
