@@ -1,0 +1,92 @@
+// Exact scoring with plain loops. Every sum uses eight independent float accumulators
+// (lane j takes the elements i with i % 8 == j of each full block of 8), then combines
+// them in a fixed tree, then adds the tail: the compiler turns the lanes into SIMD
+// registers (AVX natively, simd128 in WebAssembly) without -ffast-math, and because
+// the order of the additions is written down, not left to the vectorizer, and
+// multiply-add contraction is switched off, every host computes the same bits.
+#include "vector/distance.h"
+
+#include <cmath>
+
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC contracts a*b+c into FMA across statements by default (-ffp-contract=fast);
+// that would give natively built scores different bits from the WebAssembly build.
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+namespace t4dx {
+namespace {
+
+constexpr size_t kLanes = 8;
+
+inline float CombineLanes(const float* acc) {
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+}  // namespace
+
+float DotProduct(const float* a, const float* b, size_t dim) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+  float acc[kLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + kLanes <= dim; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) {
+      float p = a[i + j] * b[i + j];
+      acc[j] += p;
+    }
+  }
+  float tail = 0;
+  for (; i < dim; ++i) {
+    float p = a[i] * b[i];
+    tail += p;
+  }
+  return CombineLanes(acc) + tail;
+}
+
+float SquaredL2(const float* a, const float* b, size_t dim) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+  float acc[kLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + kLanes <= dim; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) {
+      float d = a[i + j] - b[i + j];
+      float p = d * d;
+      acc[j] += p;
+    }
+  }
+  float tail = 0;
+  for (; i < dim; ++i) {
+    float d = a[i] - b[i];
+    float p = d * d;
+    tail += p;
+  }
+  return CombineLanes(acc) + tail;
+}
+
+float Score(Metric metric, const float* a, const float* b, size_t dim) {
+  switch (metric) {
+    case Metric::kCosine:
+    case Metric::kInnerProduct:
+      return DotProduct(a, b, dim);
+    case Metric::kL2:
+      return -SquaredL2(a, b, dim);
+  }
+  return DotProduct(a, b, dim);
+}
+
+bool NormalizeInPlace(float* v, size_t dim) {
+  // The norm is summed in double: no overflow for any finite float vector. A vector
+  // holding NaN or infinity has no direction either and is left unchanged as well.
+  double sum = 0;
+  for (size_t i = 0; i < dim; ++i) sum += static_cast<double>(v[i]) * v[i];
+  double norm = std::sqrt(sum);
+  if (norm == 0 || !std::isfinite(norm)) return false;
+  for (size_t i = 0; i < dim; ++i) v[i] = static_cast<float>(v[i] / norm);
+  return true;
+}
+
+}  // namespace t4dx

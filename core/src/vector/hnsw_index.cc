@@ -1,0 +1,678 @@
+// HnswIndex: the one file that includes hnswlib (0.8.0).
+//
+// Labels. hnswlib's labeltype is size_t (32 bits in WebAssembly), so hnswlib never sees
+// our 64-bit labels: each Add takes the next "slot" (0, 1, 2, ...), hnswlib stores the
+// slot as its label, and slot_labels_[slot] holds ours. label_to_slot_ maps back.
+//
+// Locks (always taken in this order):
+//   write_mu_  shared by Add and MarkDeleted, exclusive for Serialize, so a snapshot
+//              never sees a half-inserted element while searches go on.
+//   resize_mu_ shared by everything that touches hnswlib memory, exclusive only to grow
+//              the capacity (hnswlib's resizeIndex reallocates everything).
+//   label_mu_  guards the slot tables and counters; held only for table updates.
+// Searches read slot_labels_ without label_mu_: a slot's entry is written before the
+// slot is handed to hnswlib and the vector only changes size under resize_mu_.
+//
+// Per-search ef: hnswlib's searchKnn reads the shared member ef_, so Search does the
+// same walk itself (greedy descent, then searchBaseLayerST, which takes ef as an
+// argument): concurrent searches with different ef never interfere.
+//
+// Scores are recomputed with distance.h for every candidate, so HNSW hits and the
+// planner's brute-force hits rank by the very same numbers.
+#include "vector/hnsw_index.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <random>
+#include <shared_mutex>
+#include <sstream>
+#include <type_traits>
+#include <unordered_map>
+
+// GCC 12 warns about its own AVX-512 intrinsics (_mm256_undefined_pd) inlined into
+// hnswlib's distance functions: a known false positive, silenced for hnswlib only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include "hnswlib/hnswlib.h"
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#include "util/coding.h"
+#include "vector/distance.h"
+#include "vector/hnsw_container.h"
+
+namespace t4dx {
+namespace {
+
+using Graph = hnswlib::HierarchicalNSW<float>;
+using hnswlib::tableint;
+
+// hnswlib's level generator is std::default_random_engine: minstd_rand0 in libstdc++,
+// minstd_rand in libc++ (WebAssembly). Either way a multiplicative congruential engine
+// modulo 2^31 - 1 whose whole state is one number, which the container stores.
+using LevelRng = std::default_random_engine;
+static_assert(LevelRng::modulus == kHnswRngModulus && LevelRng::increment == 0,
+              "the container stores the level generator state as one number mod 2^31-1");
+static_assert(sizeof(tableint) == 4, "hnswlib internal ids are 32-bit");
+
+enum SlotState : uint8_t { kPending = 0, kLive = 1, kDeleted = 2 };
+
+std::unique_ptr<hnswlib::SpaceInterface<float>> MakeSpace(Metric metric, uint32_t dim) {
+  if (metric == Metric::kL2) return std::make_unique<hnswlib::L2Space>(dim);
+  return std::make_unique<hnswlib::InnerProductSpace>(dim);
+}
+
+bool ValidMetric(Metric m) {
+  return m == Metric::kCosine || m == Metric::kInnerProduct || m == Metric::kL2;
+}
+
+bool AllFinite(const float* v, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(v[i])) return false;
+  }
+  return true;
+}
+
+// Bytes hnswlib allocates per element slot (level 0 block), computed without overflow.
+uint64_t Level0BytesPerElement(uint32_t dim, size_t m) {
+  return 4ull + 8ull * m + 4ull * dim + sizeof(hnswlib::labeltype);
+}
+
+// OK when capacity elements fit in this host's address space (32 bits in WebAssembly).
+Status CheckCapacity(uint64_t capacity, uint32_t dim, size_t m) {
+  const uint64_t per = Level0BytesPerElement(dim, m);
+  const uint64_t limit = std::numeric_limits<size_t>::max() / 2;
+  if (capacity >= kHnswNoNode || capacity > limit / per) {
+    return Status::InvalidArgument("HNSW capacity " + std::to_string(capacity) +
+                                   " elements of dim " + std::to_string(dim) +
+                                   " does not fit in this host's memory");
+  }
+  return Status::OK();
+}
+
+uint64_t SeedState(uint64_t seed) {
+  const uint64_t s = seed % kHnswRngModulus;
+  return s == 0 ? 1 : s;
+}
+
+uint64_t RngState(const std::default_random_engine& g) {
+  std::ostringstream os;
+  os << g;
+  return std::strtoull(os.str().c_str(), nullptr, 10);
+}
+
+// hnswlib's search loops prefetch the entry after the last one of a neighbor list. On
+// level 0 that stays inside the element's block, but a full upper-level list is the
+// end of a malloc'ed block, so the read runs past it (AddressSanitizer reports it).
+// One spare id per upper-level list (hnswlib sizes, strides and allocates those lists
+// by size_links_per_element_ alone) keeps every such read inside the allocation.
+void AddUpperListSlack(Graph* g) { g->size_links_per_element_ += sizeof(tableint); }
+
+// Maps hnswlib's label (our slot) to our label for the caller's filter. An exception
+// from the filter must not unwind through hnswlib (its visited list would leak), so it
+// is caught here: the filter then rejects everything and Search reports the error.
+class LabelFilter : public hnswlib::BaseFilterFunctor {
+ public:
+  LabelFilter(const std::vector<uint64_t>& slot_labels,
+              const std::function<bool(uint64_t)>& allowed)
+      : slot_labels_(slot_labels), allowed_(allowed) {}
+
+  bool operator()(hnswlib::labeltype slot) override {
+    if (failed_) return false;
+    try {
+      return allowed_(slot_labels_[slot]);
+    } catch (const std::exception& e) {
+      error_ = e.what();
+    } catch (...) {
+      error_ = "a non-standard exception";
+    }
+    failed_ = true;
+    return false;
+  }
+  bool failed() const { return failed_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  const std::vector<uint64_t>& slot_labels_;
+  const std::function<bool(uint64_t)>& allowed_;
+  bool failed_ = false;
+  std::string error_;
+};
+
+}  // namespace
+
+struct HnswIndex::Rep {
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space;  // outlives graph
+  std::unique_ptr<Graph> graph;
+
+  mutable std::shared_mutex write_mu;
+  mutable std::shared_mutex resize_mu;
+  mutable std::mutex label_mu;
+
+  // Sized to capacity; resized only with resize_mu exclusive and label_mu held.
+  std::vector<uint64_t> slot_labels;
+  std::vector<uint8_t> slot_state;
+  size_t capacity = 0;
+  // Guarded by label_mu.
+  std::unordered_map<uint64_t, uint32_t> label_to_slot;
+  size_t next_slot = 0;
+  size_t count = 0;  // completed Adds
+  size_t deleted = 0;
+  std::atomic<bool> broken{false};
+  std::string broken_reason;
+
+  Status BrokenStatus() const {
+    std::lock_guard<std::mutex> l(label_mu);
+    return Status::FailedPrecondition("HNSW index unusable after an internal error (" +
+                                      broken_reason + "); rebuild it");
+  }
+  void MarkBroken(const std::string& reason) {
+    std::lock_guard<std::mutex> l(label_mu);
+    if (!broken.load()) broken_reason = reason;
+    broken.store(true);
+  }
+  Status ResizeTables(size_t new_capacity);
+  Status Grow(const HnswParams& params);
+  // Deserialize, naming `file` in errors (a nested class may build a HnswIndex).
+  static Status Deserialize(std::string_view data, const HnswParams& expected,
+                            const std::string& file, std::unique_ptr<HnswIndex>* out,
+                            uint64_t* covered_lsn);
+};
+
+Status HnswIndex::Rep::ResizeTables(size_t new_capacity) {
+  try {
+    slot_labels.resize(new_capacity, 0);
+    slot_state.resize(new_capacity, kPending);
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("HNSW label table allocation failed: ") + e.what());
+  }
+  return Status::OK();
+}
+
+Status HnswIndex::Rep::Grow(const HnswParams& params) {
+  std::unique_lock<std::shared_mutex> resize(resize_mu);
+  std::lock_guard<std::mutex> l(label_mu);
+  if (next_slot < capacity) return Status::OK();  // another Add grew it meanwhile
+  const uint64_t grown = static_cast<uint64_t>(capacity) + std::max<uint64_t>(capacity / 2, 64);
+  T4DX_RETURN_IF_ERROR(CheckCapacity(grown, params.dim, params.m));
+  const size_t new_capacity = static_cast<size_t>(grown);
+  T4DX_RETURN_IF_ERROR(ResizeTables(new_capacity));
+  try {
+    graph->resizeIndex(new_capacity);
+  } catch (const std::exception& e) {
+    // resizeIndex leaves the old capacity usable when an allocation fails.
+    return Status::IOError("HNSW resize to " + std::to_string(new_capacity) +
+                           " elements failed: " + e.what());
+  }
+  capacity = new_capacity;
+  return Status::OK();
+}
+
+HnswIndex::HnswIndex() : rep_(std::make_unique<Rep>()) {}
+HnswIndex::~HnswIndex() = default;
+
+Status HnswIndex::Create(const HnswParams& params, std::unique_ptr<HnswIndex>* out) {
+  if (params.dim == 0 || params.dim > kHnswMaxDim) {
+    return Status::InvalidArgument("HNSW dim " + std::to_string(params.dim) + " outside 1.." +
+                                   std::to_string(kHnswMaxDim));
+  }
+  if (!ValidMetric(params.metric)) {
+    return Status::InvalidArgument("HNSW metric code " +
+                                   std::to_string(static_cast<int>(params.metric)) + " is unknown");
+  }
+  if (params.m < kHnswMinM || params.m > kHnswMaxM) {
+    return Status::InvalidArgument("HNSW M " + std::to_string(params.m) + " outside " +
+                                   std::to_string(kHnswMinM) + ".." + std::to_string(kHnswMaxM));
+  }
+  if (params.ef_construction == 0 || params.ef_construction > kHnswMaxEfConstruction) {
+    return Status::InvalidArgument("HNSW ef_construction " +
+                                   std::to_string(params.ef_construction) + " outside 1.." +
+                                   std::to_string(kHnswMaxEfConstruction));
+  }
+  if (params.ef_search == 0) return Status::InvalidArgument("HNSW ef_search must be at least 1");
+  const size_t capacity = std::max<size_t>(params.initial_capacity, 1);
+  T4DX_RETURN_IF_ERROR(CheckCapacity(capacity, params.dim, params.m));
+
+  std::unique_ptr<HnswIndex> index(new HnswIndex());
+  index->params_ = params;
+  index->params_.initial_capacity = capacity;
+  Rep* rep = index->rep_.get();
+  T4DX_RETURN_IF_ERROR(rep->ResizeTables(capacity));
+  try {
+    rep->space = MakeSpace(params.metric, params.dim);
+    rep->graph = std::make_unique<Graph>(rep->space.get(), capacity, params.m,
+                                         params.ef_construction, params.random_seed);
+    AddUpperListSlack(rep->graph.get());
+    // hnswlib seeds from a size_t; reseed with a value that is the same on every host.
+    rep->graph->level_generator_.seed(
+        static_cast<std::default_random_engine::result_type>(SeedState(params.random_seed)));
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("HNSW index creation failed: ") + e.what());
+  }
+  rep->capacity = capacity;
+  *out = std::move(index);
+  return Status::OK();
+}
+
+Status HnswIndex::Add(uint64_t label, const float* vector) {
+  if (vector == nullptr) return Status::InvalidArgument("HNSW Add: null vector");
+  if (!AllFinite(vector, params_.dim)) {
+    return Status::InvalidArgument("HNSW Add: vector for label " + std::to_string(label) +
+                                   " has a NaN or infinite component");
+  }
+  Rep* rep = rep_.get();
+  std::shared_lock<std::shared_mutex> write(rep->write_mu);
+  for (;;) {
+    std::shared_lock<std::shared_mutex> resize(rep->resize_mu);
+    if (rep->broken.load()) return rep->BrokenStatus();
+    uint32_t slot = 0;
+    bool full = false;
+    {
+      std::lock_guard<std::mutex> l(rep->label_mu);
+      if (rep->label_to_slot.count(label) != 0) {
+        return Status::InvalidArgument("HNSW Add: label " + std::to_string(label) +
+                                       " is already in the index");
+      }
+      if (rep->next_slot < rep->capacity) {
+        slot = static_cast<uint32_t>(rep->next_slot++);
+        rep->slot_labels[slot] = label;
+        rep->slot_state[slot] = kPending;
+        rep->label_to_slot.emplace(label, slot);
+      } else {
+        full = true;
+      }
+    }
+    if (full) {
+      resize.unlock();
+      T4DX_RETURN_IF_ERROR(rep->Grow(params_));
+      continue;
+    }
+    try {
+      rep->graph->addPoint(vector, static_cast<hnswlib::labeltype>(slot));
+    } catch (const std::exception& e) {
+      // The graph may hold part of the element now: stop trusting it.
+      const std::string reason = std::string("addPoint failed: ") + e.what();
+      rep->MarkBroken(reason);
+      return Status::IOError("HNSW Add of label " + std::to_string(label) + ": " + reason);
+    }
+    std::lock_guard<std::mutex> l(rep->label_mu);
+    rep->slot_state[slot] = kLive;
+    ++rep->count;
+    return Status::OK();
+  }
+}
+
+Status HnswIndex::MarkDeleted(uint64_t label) {
+  Rep* rep = rep_.get();
+  std::shared_lock<std::shared_mutex> write(rep->write_mu);
+  std::shared_lock<std::shared_mutex> resize(rep->resize_mu);
+  if (rep->broken.load()) return rep->BrokenStatus();
+  uint32_t slot = 0;
+  {
+    std::lock_guard<std::mutex> l(rep->label_mu);
+    auto it = rep->label_to_slot.find(label);
+    if (it == rep->label_to_slot.end() || rep->slot_state[it->second] == kPending) {
+      return Status::NotFound("HNSW MarkDeleted: label " + std::to_string(label) +
+                              " is not in the index");
+    }
+    slot = it->second;
+    if (rep->slot_state[slot] == kDeleted) return Status::OK();
+    rep->slot_state[slot] = kDeleted;
+    ++rep->deleted;
+  }
+  try {
+    rep->graph->markDelete(static_cast<hnswlib::labeltype>(slot));
+  } catch (const std::exception& e) {
+    const std::string reason = std::string("markDelete failed: ") + e.what();
+    rep->MarkBroken(reason);
+    return Status::IOError("HNSW MarkDeleted of label " + std::to_string(label) + ": " + reason);
+  }
+  return Status::OK();
+}
+
+bool HnswIndex::Contains(uint64_t label) const {
+  std::lock_guard<std::mutex> l(rep_->label_mu);
+  auto it = rep_->label_to_slot.find(label);
+  return it != rep_->label_to_slot.end() && rep_->slot_state[it->second] == kLive;
+}
+
+bool HnswIndex::IsMarkedDeleted(uint64_t label) const {
+  std::lock_guard<std::mutex> l(rep_->label_mu);
+  auto it = rep_->label_to_slot.find(label);
+  return it != rep_->label_to_slot.end() && rep_->slot_state[it->second] == kDeleted;
+}
+
+Status HnswIndex::Search(const float* query, size_t k, size_t ef,
+                         const std::function<bool(uint64_t)>& allowed,
+                         std::vector<HnswHit>* out) const {
+  out->clear();
+  if (k == 0) return Status::OK();
+  if (query == nullptr) return Status::InvalidArgument("HNSW Search: null query");
+  if (!AllFinite(query, params_.dim)) {
+    return Status::InvalidArgument("HNSW Search: query has a NaN or infinite component");
+  }
+  const Rep* rep = rep_.get();
+  std::shared_lock<std::shared_mutex> resize(rep->resize_mu);
+  if (rep->broken.load()) return rep->BrokenStatus();
+  const Graph& g = *rep->graph;
+  const size_t ef_used = std::max(ef == 0 ? params_.ef_search : ef, k);
+  try {
+    if (g.cur_element_count == 0) return Status::OK();
+    tableint cur = g.enterpoint_node_;
+    const int max_level = g.maxlevel_;
+    // The first Add publishes the entry point last.
+    if (cur == static_cast<tableint>(-1) || max_level < 0) return Status::OK();
+    // A concurrent Add that raises the top level writes enterpoint_node_ and maxlevel_
+    // one after the other: never walk above the level the entry point read has.
+    const int top = std::min(max_level, g.element_levels_[cur]);
+    float cur_dist = g.fstdistfunc_(query, g.getDataByInternalId(cur), g.dist_func_param_);
+    for (int level = top; level > 0; --level) {
+      bool changed = true;
+      while (changed) {
+        changed = false;
+        const unsigned int* data = g.get_linklist(cur, level);
+        const int size = g.getListCount(const_cast<unsigned int*>(data));
+        const tableint* ids = reinterpret_cast<const tableint*>(data + 1);
+        for (int i = 0; i < size; ++i) {
+          const float d = g.fstdistfunc_(query, g.getDataByInternalId(ids[i]), g.dist_func_param_);
+          if (d < cur_dist) {
+            cur_dist = d;
+            cur = ids[i];
+            changed = true;
+          }
+        }
+      }
+    }
+    std::priority_queue<std::pair<float, tableint>, std::vector<std::pair<float, tableint>>,
+                        Graph::CompareByFirst>
+        top_candidates;
+    if (!allowed && g.num_deleted_ == 0) {
+      top_candidates = g.searchBaseLayerST<true>(cur, query, ef_used);
+    } else if (allowed) {
+      LabelFilter filter(rep->slot_labels, allowed);
+      top_candidates = g.searchBaseLayerST<false>(cur, query, ef_used, &filter);
+      if (filter.failed()) {
+        return Status::Aborted("HNSW search stopped: the filter threw " + filter.error());
+      }
+    } else {
+      top_candidates = g.searchBaseLayerST<false>(cur, query, ef_used, nullptr);
+    }
+    out->reserve(top_candidates.size());
+    while (!top_candidates.empty()) {
+      const tableint id = top_candidates.top().second;
+      top_candidates.pop();
+      const size_t slot = g.getExternalLabel(id);
+      const float score =
+          Score(params_.metric, query, reinterpret_cast<const float*>(g.getDataByInternalId(id)),
+                params_.dim);
+      out->push_back({rep->slot_labels[slot], score});
+    }
+  } catch (const std::exception& e) {
+    out->clear();
+    return Status::IOError(std::string("HNSW search failed: ") + e.what());
+  }
+  std::sort(out->begin(), out->end(), [](const HnswHit& a, const HnswHit& b) {
+    return a.score != b.score ? a.score > b.score : a.label < b.label;
+  });
+  if (out->size() > k) out->resize(k);
+  return Status::OK();
+}
+
+size_t HnswIndex::size() const {
+  std::lock_guard<std::mutex> l(rep_->label_mu);
+  return rep_->count;
+}
+
+size_t HnswIndex::deleted_count() const {
+  std::lock_guard<std::mutex> l(rep_->label_mu);
+  return rep_->deleted;
+}
+
+size_t HnswIndex::memory_bytes() const {
+  std::shared_lock<std::shared_mutex> resize(rep_->resize_mu);
+  const Graph& g = *rep_->graph;
+  const size_t cap = rep_->capacity;
+  size_t n;
+  {
+    std::lock_guard<std::mutex> l(rep_->label_mu);
+    n = rep_->label_to_slot.size();
+  }
+  size_t bytes = cap * g.size_data_per_element_;  // level 0: links, vector, label
+  bytes += cap * (sizeof(void*) + sizeof(int) + sizeof(std::mutex));  // upper-list pointers
+  bytes += cap * sizeof(hnswlib::vl_type);                            // the visited list
+  bytes += Graph::MAX_LABEL_OPERATION_LOCKS * sizeof(std::mutex);
+  // Upper levels: an element has 1/(M-1) upper lists on average.
+  bytes += n * g.size_links_per_element_ / (g.M_ > 1 ? g.M_ - 1 : 1);
+  bytes += n * 2 * (sizeof(hnswlib::labeltype) + sizeof(tableint) + 2 * sizeof(void*));
+  bytes += cap * (sizeof(uint64_t) + sizeof(uint8_t));  // our slot tables
+  bytes += n * (sizeof(uint64_t) + sizeof(uint32_t) + 2 * sizeof(void*));
+  return bytes;
+}
+
+void HnswIndex::ForEach(const std::function<void(uint64_t label, bool deleted)>& fn) const {
+  std::vector<std::pair<uint64_t, bool>> items;
+  {
+    std::lock_guard<std::mutex> l(rep_->label_mu);
+    items.reserve(rep_->count);
+    for (size_t s = 0; s < rep_->next_slot; ++s) {
+      if (rep_->slot_state[s] == kPending) continue;
+      items.emplace_back(rep_->slot_labels[s], rep_->slot_state[s] == kDeleted);
+    }
+  }
+  for (const auto& it : items) fn(it.first, it.second);
+}
+
+Status HnswIndex::Serialize(uint64_t covered_lsn, std::string* out) const {
+  const Rep* rep = rep_.get();
+  std::unique_lock<std::shared_mutex> write(rep->write_mu);
+  std::shared_lock<std::shared_mutex> resize(rep->resize_mu);
+  if (rep->broken.load()) return rep->BrokenStatus();
+  const Graph& g = *rep->graph;
+  const size_t n = g.cur_element_count;
+
+  HnswContainerHeader h;
+  h.version = kHnswFormatVersion;
+  h.dim = params_.dim;
+  h.metric = params_.metric;
+  h.m = static_cast<uint32_t>(params_.m);
+  h.ef_construction = static_cast<uint32_t>(params_.ef_construction);
+  h.covered_lsn = covered_lsn;
+  h.element_count = n;
+  h.deleted_count = g.num_deleted_;
+  h.max_level = n == 0 ? kHnswNoNode : static_cast<uint32_t>(g.maxlevel_);
+  h.entry_point = n == 0 ? kHnswNoNode : g.enterpoint_node_;
+  h.level_rng_state = RngState(g.level_generator_);
+
+  std::string buf;
+  try {
+    buf.reserve(kHnswHeaderSize + kHnswChecksumSize +
+                n * (17 + 4 * params_.dim + 4 * params_.m * 2 + 4 * params_.m / 4));
+    PutHnswHeader(&buf, h);
+    for (size_t i = 0; i < n; ++i) {
+      const tableint id = static_cast<tableint>(i);
+      PutFixed64(&buf, rep->slot_labels[g.getExternalLabel(id)]);
+      buf.push_back(g.isMarkedDeleted(id) ? 1 : 0);
+      const int level = g.element_levels_[i];
+      PutFixed32(&buf, static_cast<uint32_t>(level));
+      for (int l = 0; l <= level; ++l) {
+        const unsigned int* list = g.get_linklist_at_level(id, l);
+        const unsigned short count = g.getListCount(const_cast<unsigned int*>(list));
+        PutFixed32(&buf, count);
+        for (unsigned short j = 0; j < count; ++j) PutFixed32(&buf, list[1 + j]);
+      }
+      PutFloats(&buf, reinterpret_cast<const float*>(g.getDataByInternalId(id)), params_.dim);
+    }
+    PutHnswChecksum(&buf);
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("HNSW serialize failed: ") + e.what());
+  }
+  *out = std::move(buf);
+  return Status::OK();
+}
+
+namespace {
+
+// Builds the hnswlib graph from a verified container. Mirrors hnswlib's loadIndex, but
+// from our parsed fields. Element i becomes internal id i and slot i.
+void FillGraph(const HnswContainerView& view, Graph* g) {
+  const char* data = view.data.data();
+  const uint32_t dim = view.header.dim;
+  const size_t n = view.elements.size();
+  std::vector<float> vec(dim);
+  for (size_t i = 0; i < n; ++i) {
+    const HnswContainerView::Element& e = view.elements[i];
+    const tableint id = static_cast<tableint>(i);
+    std::memset(g->data_level0_memory_ + i * g->size_data_per_element_, 0,
+                g->size_data_per_element_);
+    size_t pos = e.links_offset;
+    auto fill_list = [&](unsigned int* list) {
+      const uint32_t count = DecodeFixed32(data + pos);
+      pos += 4;
+      g->setListCount(list, static_cast<unsigned short>(count));
+      tableint* ids = reinterpret_cast<tableint*>(list + 1);
+      for (uint32_t j = 0; j < count; ++j, pos += 4) ids[j] = DecodeFixed32(data + pos);
+    };
+    fill_list(g->get_linklist0(id));
+    if (e.level > 0) {
+      const size_t bytes = g->size_links_per_element_ * e.level + 1;
+      g->linkLists_[i] = static_cast<char*>(std::malloc(bytes));
+      if (g->linkLists_[i] == nullptr) throw std::bad_alloc();
+      std::memset(g->linkLists_[i], 0, bytes);
+      for (uint32_t l = 1; l <= e.level; ++l) fill_list(g->get_linklist(id, static_cast<int>(l)));
+    }
+    if (e.deleted) {
+      reinterpret_cast<unsigned char*>(g->get_linklist0(id))[2] |= Graph::DELETE_MARK;
+    }
+    for (uint32_t d = 0; d < dim; ++d) vec[d] = DecodeFloat32(data + e.vector_offset + 4 * d);
+    std::memcpy(g->getDataByInternalId(id), vec.data(), 4u * dim);
+    g->setExternalLabel(id, static_cast<hnswlib::labeltype>(i));
+    g->label_lookup_[static_cast<hnswlib::labeltype>(i)] = id;
+    // Set last: clear() frees the upper lists of elements below cur_element_count.
+    g->element_levels_[i] = static_cast<int>(e.level);
+    g->cur_element_count = i + 1;
+  }
+  if (n > 0) {
+    g->enterpoint_node_ = view.header.entry_point;
+    g->maxlevel_ = static_cast<int>(view.header.max_level);
+  }
+  g->num_deleted_ = static_cast<size_t>(view.header.deleted_count);
+  g->level_generator_.seed(
+      static_cast<std::default_random_engine::result_type>(view.header.level_rng_state));
+}
+
+}  // namespace
+
+Status HnswIndex::Deserialize(std::string_view data, const HnswParams& expected,
+                              std::unique_ptr<HnswIndex>* out, uint64_t* covered_lsn) {
+  return Rep::Deserialize(data, expected, kHnswContainerFile, out, covered_lsn);
+}
+
+Status HnswIndex::Rep::Deserialize(std::string_view data, const HnswParams& expected,
+                                   const std::string& file, std::unique_ptr<HnswIndex>* out,
+                                   uint64_t* covered_lsn) {
+  HnswContainerView view;
+  T4DX_RETURN_IF_ERROR(ParseHnswContainer(data, file, &view));
+  const HnswContainerHeader& h = view.header;
+  if (expected.dim != 0 && (h.dim != expected.dim || h.metric != expected.metric)) {
+    return Status::InvalidArgument(file + ": index has dim " + std::to_string(h.dim) + " metric " +
+                                   std::to_string(static_cast<int>(h.metric)) + ", expected dim " +
+                                   std::to_string(expected.dim) + " metric " +
+                                   std::to_string(static_cast<int>(expected.metric)));
+  }
+  HnswParams params = expected;
+  params.dim = h.dim;
+  params.metric = h.metric;
+  params.m = h.m;
+  params.ef_construction = h.ef_construction;
+  if (params.ef_search == 0) params.ef_search = HnswParams().ef_search;
+  const size_t n = view.elements.size();
+  const size_t capacity = std::max<size_t>({params.initial_capacity, n, 1});
+  T4DX_RETURN_IF_ERROR(CheckCapacity(capacity, h.dim, h.m).WithContext(file));
+  params.initial_capacity = capacity;
+
+  std::unique_ptr<HnswIndex> index(new HnswIndex());
+  index->params_ = params;
+  Rep* rep = index->rep_.get();
+  T4DX_RETURN_IF_ERROR(rep->ResizeTables(capacity));
+  try {
+    rep->space = MakeSpace(params.metric, params.dim);
+    rep->graph = std::make_unique<Graph>(rep->space.get(), capacity, params.m,
+                                         params.ef_construction, params.random_seed);
+    AddUpperListSlack(rep->graph.get());
+    FillGraph(view, rep->graph.get());
+  } catch (const std::exception& e) {
+    return Status::IOError(file + ": building the HNSW index failed: " + e.what());
+  }
+  rep->capacity = capacity;
+  rep->label_to_slot.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& e = view.elements[i];
+    rep->slot_labels[i] = e.label;
+    rep->slot_state[i] = e.deleted ? kDeleted : kLive;
+    rep->label_to_slot.emplace(e.label, static_cast<uint32_t>(i));
+  }
+  rep->next_slot = n;
+  rep->count = n;
+  rep->deleted = static_cast<size_t>(h.deleted_count);
+  if (covered_lsn != nullptr) *covered_lsn = h.covered_lsn;
+  *out = std::move(index);
+  return Status::OK();
+}
+
+Status HnswIndex::Save(Env* env, const std::string& dir, uint64_t covered_lsn) const {
+  std::string data;
+  T4DX_RETURN_IF_ERROR(Serialize(covered_lsn, &data));
+  return WriteFileAtomic(env, JoinPath(dir, kHnswContainerFile), data);
+}
+
+Status HnswIndex::Load(Env* env, const std::string& dir, const HnswParams& expected,
+                       std::unique_ptr<HnswIndex>* out, uint64_t* covered_lsn) {
+  const std::string path = JoinPath(dir, kHnswContainerFile);
+  std::string data;
+  T4DX_RETURN_IF_ERROR(ReadFileToString(env, path, &data));
+  return Rep::Deserialize(data, expected, path, out, covered_lsn);
+}
+
+}  // namespace t4dx
+
+namespace t4dx {
+
+// Added by the lead for the planner's exact stage (see hnsw_index.h).
+Status HnswIndex::ScoreLabels(const float* query, const uint64_t* labels, size_t n,
+                              float* scores) const {
+  const Rep* rep = rep_.get();
+  std::shared_lock<std::shared_mutex> resize(rep->resize_mu);
+  if (rep->broken.load()) return rep->BrokenStatus();
+  const Graph& g = *rep->graph;
+  for (size_t i = 0; i < n; i++) {
+    scores[i] = -std::numeric_limits<float>::infinity();
+    size_t slot;
+    {
+      std::lock_guard<std::mutex> l(rep->label_mu);
+      auto it = rep->label_to_slot.find(labels[i]);
+      if (it == rep->label_to_slot.end() || rep->slot_state[it->second] != kLive) continue;
+      slot = it->second;
+    }
+    tableint id;
+    {
+      std::unique_lock<std::mutex> l(const_cast<Graph&>(g).label_lookup_lock);
+      auto it = g.label_lookup_.find(static_cast<hnswlib::labeltype>(slot));
+      if (it == g.label_lookup_.end()) continue;
+      id = it->second;
+    }
+    scores[i] = Score(params_.metric, query,
+                      reinterpret_cast<const float*>(g.getDataByInternalId(id)), params_.dim);
+  }
+  return Status::OK();
+}
+
+}  // namespace t4dx
