@@ -1,14 +1,22 @@
 # T4DX — one command per job. See README.md.
-#   make deps    install every Debian and npm package the project needs (pinned, idempotent)
-#   make build   native binaries in build/bin/ (+ npm/dist and web/dist when present)
-#   make test    deps, build, every test suite (native, sanitizers, Node, browser)
-#   make run     deps, build, start t4dm-service on 127.0.0.1:8000 with data in ./data
+#   make deps      install every Debian and npm package the project needs (pinned, idempotent)
+#   make build     native binaries in build/bin/, the WASM package in npm/dist/, the inspector in web/dist/
+#   make test      deps, build, every test suite (native, sanitizers, fuzz replay + brief fuzzing,
+#                  service/CLI/reliability over real HTTP and real processes, Node/WASM, Chromium)
+#   make run       deps, build, start t4dm-service on 127.0.0.1:8000 with data in ./data
+#   make bench     the standard benchmark set -> bench/results/ and BENCHMARKS.md
+#   make fuzz      every fuzz target for FUZZ_SECONDS (default 60) each
+#   make crash     long service crash-cycle run (CYCLES=N)
+#   make soak      long load run (SOAK_SECONDS=N)
+#   make tsan      concurrency tests under ThreadSanitizer
+#   make coverage  gcov/lcov line and branch coverage of core/
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 BUILD ?= build
-CMAKE_FLAGS ?=
+NODE_TEST := node --test --test-concurrency=1
 
-.PHONY: all deps build build-native build-asan test test-native test-asan run clean
+.PHONY: all deps build build-native build-wasm build-web build-asan test test-native test-asan \
+        test-tools test-npm test-web test-fuzz-brief run bench fuzz crash soak tsan coverage clean
 
 all: build
 
@@ -16,12 +24,18 @@ deps:
 	@bash scripts/deps.sh
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
 build-native: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-build: deps build-native
+build-wasm:
+	JOBS=$(JOBS) bash scripts/build-wasm.sh
+
+build-web: build-wasm
+	bash scripts/build-web.sh
+
+build: deps build-native build-web
 
 build-asan:
 	@test -f build-asan/CMakeCache.txt || cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug \
@@ -34,9 +48,46 @@ test-native: build-native
 test-asan: build-asan
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 T4DX_CRASH_CYCLES=20 ctest --output-on-failure -j $(JOBS)
 
+test-tools: build-native
+	$(NODE_TEST) tests/service/ tests/cli/ $(wildcard tests/reliability/)
+
+test-npm: build-wasm
+	cd npm && $(NODE_TEST) test/
+
+test-web: build-web
+	cd web && $(NODE_TEST) test/
+
+test-fuzz-brief:
+	FUZZ_SECONDS=5 JOBS=$(JOBS) bash scripts/fuzz.sh
+
 test: deps build
 	$(MAKE) test-native
 	$(MAKE) test-asan
+	$(MAKE) test-fuzz-brief
+	$(MAKE) test-tools
+	$(MAKE) test-npm
+	$(MAKE) test-web
+
+run: deps build-native
+	bash scripts/run-service.sh
+
+bench: deps build-native
+	bash scripts/bench.sh
+
+fuzz:
+	JOBS=$(JOBS) bash scripts/fuzz.sh
+
+crash: build-native
+	bash scripts/crash.sh $(CYCLES)
+
+soak: build-native
+	T4DX_SOAK_SECONDS=$${SOAK_SECONDS:-3600} $(NODE_TEST) tests/reliability/
+
+tsan:
+	bash scripts/tsan.sh
+
+coverage:
+	bash scripts/coverage.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-wasm build-fuzz build-tsan build-cov npm/dist web/dist

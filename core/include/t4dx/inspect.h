@@ -36,14 +36,14 @@ namespace t4dx {
 
 // One decoded WAL record and where it sits.
 struct WalEntryInfo {
-  std::string file;       // path of the WAL file
-  uint64_t line = 0;      // 1-based line number
-  uint64_t offset = 0;    // byte offset of the line's first byte
-  uint64_t length = 0;    // bytes of the line, '\n' included
-  uint64_t lsn = 0;       // first LSN of the record
-  uint64_t last_lsn = 0;  // last LSN it uses (a batch uses one per item)
-  int64_t timestamp = 0;  // ms since the epoch
-  std::string op_type;    // "put", "delete", "batch"
+  std::string file;              // path of the WAL file
+  uint64_t line = 0;             // 1-based line number
+  uint64_t offset = 0;           // byte offset of the line's first byte
+  uint64_t length = 0;           // bytes of the line, '\n' included
+  uint64_t lsn = 0;              // first LSN of the record
+  uint64_t last_lsn = 0;         // last LSN it uses (a batch uses one per item)
+  int64_t timestamp = 0;         // ms since the epoch
+  std::string op_type;           // "put", "delete", "batch"
   std::vector<std::string> ids;  // the items written, or the id deleted
   // The record as one JSON object with the engine's field names, embeddings summarized as
   // {"dim":N,"norm":x,"head":[first 4 values]} and content cut to max_content_chars.
@@ -52,10 +52,10 @@ struct WalEntryInfo {
 
 // The first bad line of a WAL file.
 struct WalIssue {
-  std::string file;       // path
-  uint64_t line = 0;      // 1-based line of the bad line
-  uint64_t offset = 0;    // byte offset where the bad line starts
-  uint64_t length = 0;    // bytes from offset to the end of the file
+  std::string file;     // path
+  uint64_t line = 0;    // 1-based line of the bad line
+  uint64_t offset = 0;  // byte offset where the bad line starts
+  uint64_t length = 0;  // bytes from offset to the end of the file
   std::string reason;
   // A crash mid-write of the newest file: normal, cut (and saved aside) on the next open.
   // A problem anywhere else, or a line that merely fails its checksum, is corruption.
@@ -63,13 +63,13 @@ struct WalIssue {
 };
 
 struct WalFileInfo {
-  std::string file;   // path
-  std::string name;   // "wal.jsonl" or "wal_<first LSN>.jsonl"
+  std::string file;  // path
+  std::string name;  // "wal.jsonl" or "wal_<first LSN>.jsonl"
   bool sealed = false;
   uint64_t bytes = 0;
-  uint64_t good_bytes = 0;  // the prefix made of valid lines
-  uint64_t records = 0;     // valid lines
-  uint64_t entries = 0;     // LSNs used by them (a batch counts its items)
+  uint64_t good_bytes = 0;               // the prefix made of valid lines
+  uint64_t records = 0;                  // valid lines
+  uint64_t entries = 0;                  // LSNs used by them (a batch counts its items)
   uint64_t first_lsn = 0, last_lsn = 0;  // 0 when no record
   int64_t first_time = 0, last_time = 0;
   std::map<std::string, uint64_t> op_counts;  // op_type -> records
@@ -85,9 +85,9 @@ struct WalInspection {
   int64_t first_time = 0, last_time = 0;
   std::map<std::string, uint64_t> op_counts;
   std::vector<WalIssue> problems;  // one per file that has one, oldest file first
-  bool torn_tail = false;  // the only problem is a torn tail of the newest file
-  bool corrupt = false;    // some problem is not a torn tail
-  bool complete = true;    // false when on_entry stopped the read early
+  bool torn_tail = false;          // the only problem is a torn tail of the newest file
+  bool corrupt = false;            // some problem is not a torn tail
+  bool complete = true;            // false when on_entry stopped the read early
 };
 
 struct WalInspectOptions {
@@ -103,8 +103,7 @@ struct WalInspectOptions {
 // problem stops the reading of that file only. Missing WAL files are not an error (a store
 // with none has an empty report). Returns non-OK only for I/O errors.
 Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& options,
-                  const std::function<bool(const WalEntryInfo&)>& on_entry,
-                  WalInspection* report);
+                  const std::function<bool(const WalEntryInfo&)>& on_entry, WalInspection* report);
 
 // JSON forms (the CLI prints these; the inspector shows them).
 std::string WalInspectionToJson(const WalInspection& report);
@@ -122,14 +121,20 @@ struct WalRepairAction {
 
 struct WalRepairResult {
   std::vector<WalRepairAction> actions;  // empty: the WAL was healthy
-  uint64_t last_good_lsn = 0;            // the WAL now ends at this LSN
+  uint64_t last_good_lsn = 0;            // the WAL's last good entry before the first cut
+  // True when the cut entries were all in segments already (LSN <= the manifest's
+  // durable_lsn), so the newer WAL files were kept: no hole in the history.
+  bool kept_newer_files = false;
+  std::string note;
 };
 
-// Makes the WAL end at its last good entry: for the first file with a problem, the bytes
-// from the bad line on are copied to dir/quarantine/<file>.<offset>.<now_ms>.tail and
-// synced, then the file is truncated there (and synced); every newer WAL file is moved
-// whole into quarantine/. Nothing is removed before its copy is durable.
-// REQUIRES: the caller holds the store's lock (LockStore), so no writer is appending.
+// Cuts the WAL at its first bad line: the bytes from the bad line on are copied to
+// dir/quarantine/<file>.<offset>.<now_ms>.tail and synced, then the file is truncated
+// there (and synced). Newer WAL files are kept when the entries cut were all in segments
+// already (the next file starts at or below global_index.json's durable_lsn + 1, as the
+// engine's recovery decides); otherwise the WAL must end at the last good entry, and every
+// newer file is moved whole into quarantine/. Nothing is removed before its copy is
+// durable. REQUIRES: the caller holds the store's lock (LockStore): no writer appends.
 Status RepairWal(Env* env, const std::string& dir, int64_t now_ms, WalRepairResult* result);
 std::string WalRepairResultToJson(const WalRepairResult& result);
 
@@ -147,6 +152,10 @@ struct FileProblem {
   int64_t offset = -1;  // byte offset, -1 when not applicable
   std::string reason;
   bool torn_tail = false;  // a WAL torn tail (normal after a crash)
+  // "error": damage or an inconsistency. "info": a state the engine heals by itself on its
+  // next read-write open (a torn WAL tail; a missing HNSW container, rebuilt from the
+  // segments) and that costs no data.
+  std::string severity = "error";
 };
 
 struct StoreFilesReport {
@@ -160,6 +169,7 @@ struct StoreFilesReport {
   bool hnsw_present = false;
   WalInspection wal;
   std::vector<FileProblem> problems;
+  bool healthy() const;  // no problem of severity "error"
 };
 
 struct StoreCheckOptions {
@@ -192,15 +202,15 @@ struct SnapshotMemberInfo {
 };
 
 struct SnapshotInfo {
-  std::string path;             // the archive
+  std::string path;  // the archive
   int64_t created_ms = 0;
-  int attempts = 0;             // CreateSnapshot: tries until a consistent copy
+  int attempts = 0;  // CreateSnapshot: tries until a consistent copy
   uint64_t manifest_generation = 0;
   uint64_t durable_lsn = 0;
   uint64_t segments = 0;
   uint64_t wal_files = 0;
   uint64_t wal_last_lsn = 0;
-  uint64_t total_bytes = 0;     // of the members' data
+  uint64_t total_bytes = 0;                 // of the members' data
   std::vector<SnapshotMemberInfo> members;  // files, in archive order
   std::vector<FileProblem> problems;        // VerifySnapshot / RestoreSnapshot findings
 };
