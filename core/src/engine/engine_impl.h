@@ -157,6 +157,7 @@ class EngineImpl final : public Engine {
 
   // ---- recovery (recovery.cc) ----
   Status LoadOrRebuildManifest();
+  Status RebuildGlobalIndexLocked(std::string* result_json);  // REQUIRES: maint_mu_ or recovery
   Status OpenSegments();
   Status RebuildSegmentFromWal(const ManifestSegment& ms, const Status& why, bool* rebuilt);
   Status QuarantineSegment(const ManifestSegment& ms, const Status& why);
@@ -178,7 +179,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<FileLock> lock_;
   std::atomic<uint32_t> dim_{0};
   Metric metric_ = Metric::kCosine;
-  bool closed_ = false;
+  std::atomic<bool> closed_{false};
 
   std::mutex maint_mu_;
 

@@ -147,7 +147,13 @@ Status EngineImpl::FlushImmutable(bool* did_work) {
     se.deleted = e->deleted;
     entries.push_back(std::move(se));
   }
-  uint64_t id = manifest_.next_segment_id;
+  uint64_t id;
+  {
+    // Taken for good: a flush that fails after publishing seg_<id> (e.g. its manifest
+    // write) must not retry under the same name, which would fail forever.
+    std::unique_lock<std::shared_mutex> l(mu_);
+    id = manifest_.next_segment_id++;
+  }
   SegmentMeta meta;
   Status s = WriteSegment(env_, dir_, id, entries, dim_.load(), metric_, {},
                           clock_->NowUnixMillis(), &meta);
@@ -300,7 +306,11 @@ Status EngineImpl::MergeOnce(bool force_all, bool* did_work) {
   dropped -= out.size();
   merged.clear();
 
-  uint64_t id = manifest_.next_segment_id;
+  uint64_t id;
+  {
+    std::unique_lock<std::shared_mutex> l(mu_);
+    id = manifest_.next_segment_id++;  // never reused (see FlushImmutable)
+  }
   SegmentMeta meta;
   Status s = WriteSegment(env_, dir_, id, out, dim_.load(), metric_, inputs,
                           clock_->NowUnixMillis(), &meta);
@@ -377,6 +387,7 @@ Status EngineImpl::MergeOnce(bool force_all, bool* did_work) {
 }
 
 Status EngineImpl::IndexOnce(bool* did_work) {
+  *did_work = false;  // callers loop "while (did) IndexOnce(&did)"
   if (dim_.load() == 0) return Status::OK();
   std::shared_ptr<SegmentReader> target;
   std::shared_ptr<HnswIndex> hnsw;
@@ -537,7 +548,7 @@ Status EngineImpl::DoMaintenance(bool* did_work) {
     std::shared_lock<std::shared_mutex> l(mu_);
     h = hnsw_;
   }
-  if (h && h->size() >= 1000 &&
+  if (h && h->size() >= 256 &&
       double(h->deleted_count()) > opts_.hnsw_rebuild_deleted_fraction * double(h->size())) {
     *did_work = true;
     std::string ignored;
@@ -675,7 +686,10 @@ Status EngineImpl::Flush() {
     // Nobody else will index what was flushed: do it now.
     std::lock_guard<std::mutex> m(maint_mu_);
     bool did = true;
-    while (did) T4DX_RETURN_IF_ERROR(IndexOnce(&did));
+    while (did) {
+      did = false;  // IndexOnce only ever sets it
+      T4DX_RETURN_IF_ERROR(IndexOnce(&did));
+    }
   } else {
     WakeBackground();
   }
@@ -688,7 +702,20 @@ Status EngineImpl::Compact() {
   bool did = false;
   T4DX_RETURN_IF_ERROR(MergeOnce(true, &did));
   did = true;
-  while (did) T4DX_RETURN_IF_ERROR(IndexOnce(&did));
+  while (did) {
+    did = false;  // IndexOnce only ever sets it
+    T4DX_RETURN_IF_ERROR(IndexOnce(&did));
+  }
+  // A full compaction is the moment to reclaim the index's deleted marks too.
+  std::shared_ptr<HnswIndex> h;
+  {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    h = hnsw_;
+  }
+  if (h && double(h->deleted_count()) > opts_.hnsw_rebuild_deleted_fraction * double(h->size())) {
+    std::string ignored;
+    T4DX_RETURN_IF_ERROR(RebuildHnswLocked(ProgressFn(), &ignored));
+  }
   return Status::OK();
 }
 

@@ -15,6 +15,8 @@ Status EngineImpl::Verify(std::string* report_json, bool* healthy, ProgressFn pr
   if (closed_) return Status::FailedPrecondition("store " + dir_ + " is closed");
   json problems = json::array();
   json checked;
+  // No merge may remove a segment while it is being checked.
+  std::lock_guard<std::mutex> maint(maint_mu_);
   // Segments: every block of every file.
   std::vector<std::shared_ptr<SegmentReader>> segs;
   {

@@ -15,6 +15,8 @@ namespace {
 constexpr char kLockFile[] = "LOCK";
 constexpr char kQuarantineDir[] = "quarantine";
 constexpr char kRecoveryReportFile[] = "recovery_report.json";
+// Close indexes at most this many pending vectors before saving the HNSW container.
+constexpr uint64_t kCloseIndexMaxVectors = 50000;
 }  // namespace
 
 Status Engine::Open(const Options& options, const std::string& dir,
@@ -48,7 +50,14 @@ EngineImpl::~EngineImpl() {
 std::string EngineImpl::Quarantine(const std::string& name, const std::string& suffix) {
   std::string qdir = JoinPath(dir_, kQuarantineDir);
   env_->CreateDir(qdir);
-  return JoinPath(qdir, name + "." + std::to_string(clock_->NowUnixMillis()) + suffix);
+  std::string base = name + "." + std::to_string(clock_->NowUnixMillis());
+  std::string path = JoinPath(qdir, base + suffix);
+  // Never overwrite what an earlier recovery in the same millisecond set aside.
+  bool is_dir = false;
+  for (int n = 1; env_->FileExists(path) || (env_->IsDirectory(path, &is_dir).ok() && is_dir); n++) {
+    path = JoinPath(qdir, base + "-" + std::to_string(n) + suffix);
+  }
+  return path;
 }
 
 Status EngineImpl::Recover() {
@@ -136,12 +145,16 @@ Status EngineImpl::LoadOrRebuildManifest() {
       env_->RenameFile(JoinPath(dir_, kManifestFile), to);
       recovery_.actions.push_back("global_index.json unreadable (" + s.message() +
                                   "): moved to " + to + ", rebuilt from the segments");
+    } else {
+      problems_.push_back("Global index mismatch: " + s.message() +
+                          " (read-only: rebuilt in memory from the segments; a read-write open "
+                          "or `t4dx global-index rebuild` repairs the file)");
     }
     rebuild = true;
   }
   if (rebuild) {
     std::string ignored;
-    T4DX_RETURN_IF_ERROR(RebuildGlobalIndex(&ignored));
+    T4DX_RETURN_IF_ERROR(RebuildGlobalIndexLocked(&ignored));
     recovery_.manifest_rebuilt = true;
   }
   if (manifest_.dim != 0) {
@@ -161,6 +174,12 @@ Status EngineImpl::LoadOrRebuildManifest() {
 // Rebuilds global_index.json from seg_* directories: every readable segment, minus those
 // a readable merge output names as its inputs.
 Status EngineImpl::RebuildGlobalIndex(std::string* result_json) {
+  if (closed_) return Status::FailedPrecondition("store " + dir_ + " is closed");
+  std::lock_guard<std::mutex> m(maint_mu_);
+  return RebuildGlobalIndexLocked(result_json);
+}
+
+Status EngineImpl::RebuildGlobalIndexLocked(std::string* result_json) {
   std::vector<std::string> names;
   T4DX_RETURN_IF_ERROR(env_->GetChildren(dir_, &names));
   std::map<uint64_t, SegmentMeta> metas;
@@ -243,12 +262,30 @@ Status EngineImpl::OpenSegments() {
                                   n + " moved to " + to + (s.ok() ? "" : " (failed: " + s.message() + ")"));
     }
   }
+  // The first LSN the WAL files still hold (segments from it on can be rebuilt).
+  uint64_t first_retained_wal_lsn = UINT64_MAX;
+  for (auto& n : names) {
+    uint64_t first;
+    if (ParseSealedWalName(n, &first)) first_retained_wal_lsn = std::min(first_retained_wal_lsn, first);
+  }
   std::vector<ManifestSegment> keep;
   bool changed = false;
   for (const ManifestSegment& ms : manifest_.segments) {
     std::string d = JoinPath(dir_, SegmentDirName(ms.id));
     std::unique_ptr<SegmentReader> r;
     Status s = SegmentReader::Open(env_, d, &r);
+    if (s.ok() && ms.lsn_min >= first_retained_wal_lsn) {
+      // Recent segments the retained WAL still covers are verified block by block now:
+      // they are small, and they are the ones a damaged copy can be rebuilt from.
+      std::vector<SegmentProblem> problems;
+      Status v = r->VerifyChecksum(&problems);
+      if (!v.ok()) {
+        s = v;
+      } else if (!problems.empty()) {
+        s = Status::CorruptionAt(problems[0].file, 0, problems[0].offset,
+                                 "segment checksum mismatch: " + problems[0].reason);
+      }
+    }
     if (s.ok() && r->meta().meta_checksum != ms.meta_checksum) {
       s = Status::Corruption("Global index mismatch: " + d + "/meta.json checksum " +
                              r->meta().meta_checksum + " differs from global_index.json's " +
@@ -261,6 +298,8 @@ Status EngineImpl::OpenSegments() {
       keep.push_back(ms);
       continue;
     }
+    // A segment written by a newer build is not damage: refuse to open, change nothing.
+    if (s.code() == Status::Code::kNotSupported) return s;
     Log(LogLevel::kError, "segment checksum mismatch: " + s.ToString());
     if (opts_.recovery_strict) return s;
     if (opts_.read_only) {
@@ -559,13 +598,33 @@ Status EngineImpl::ReplayWal() {
     T4DX_RETURN_IF_ERROR(WriteFileAtomic(env_, to, data));
     T4DX_RETURN_IF_ERROR(env_->TruncateFile(path, p.offset));
     recovery_.corrupt_bytes_quarantined += p.length;
-    std::string msg = "WAL corruption: " + where.message() + "; opened at the last good entry (LSN " +
-                      std::to_string(prev) + "), " + std::to_string(p.length) +
-                      " bytes moved to " + to;
+    // The bad tail of a sealed file whose entries are all in segments already (the next
+    // file starts at or below durable_lsn + 1) leaves no hole: keep replaying the newer
+    // files, which hold acknowledged writes. Otherwise stop at the last good entry.
+    uint64_t next_first = 0;
+    if (fi + 1 < files.size()) {
+      next_first = files[fi + 1].first;
+      if (next_first == UINT64_MAX) {
+        next_first = 0;
+        ReadWalFile(env_, JoinPath(dir_, files[fi + 1].second), WalReadOptions(),
+                    [&](const WalRecord& r, const WalPosition&) {
+                      next_first = r.lsn;
+                      return Status::Aborted("first record read");
+                    },
+                    nullptr);
+      }
+    }
+    bool covered = next_first != 0 && next_first - 1 <= durable;
+    std::string msg =
+        "WAL corruption: " + where.message() +
+        (covered ? "; the entries it held (up to LSN " + std::to_string(next_first - 1) +
+                       ") are in segments, replay continued with the next file, "
+                 : "; opened at the last good entry (LSN " + std::to_string(prev) + "), ") +
+        std::to_string(p.length) + " bytes moved to " + to;
     recovery_.actions.push_back(msg);
     recovery_.problems.push_back(msg);
     problems_.push_back(msg);
-    stop = true;
+    stop = !covered;
   }
   // A sealed file after the active one would be out of order; the active file (if it was
   // sealed files only) must start above everything replayed: handled by previous_lsn.
@@ -626,6 +685,20 @@ Status EngineImpl::Close() {
     }
     {
       std::lock_guard<std::mutex> m(maint_mu_);
+      // Index what the compactor had not reached yet when it is small, so the saved
+      // container covers the store and the next open needs no catch-up.
+      uint64_t pending = 0;
+      {
+        std::shared_lock<std::shared_mutex> l(mu_);
+        for (auto& kv : segs_)
+          if (!kv.second->indexed) pending += kv.second->reader->meta().vectors;
+      }
+      if (pending <= kCloseIndexMaxVectors) {
+        bool did = true;
+        while (did) {
+          if (!IndexOnce(&did).ok()) break;
+        }
+      }
       Status s = SaveHnswIfDue(true);
       if (!s.ok() && result.ok()) result = s;
     }

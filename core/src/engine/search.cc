@@ -16,10 +16,12 @@ namespace {
 
 using json = nlohmann::json;
 
-// Below this many estimated matches in the indexed segments a filtered search scores the
+// Below this many estimated matches in the indexed segments a search scores the
 // candidates exactly instead of walking the graph.
 constexpr double kExactScanMaxCandidates = 4096;
 constexpr size_t kMaxFilteredEf = 2000;
+// Unfiltered searches over at most this many indexed live vectors are scored exactly.
+constexpr double kExactScanSmallStore = 1024;
 
 struct Candidate {
   float score;
@@ -297,8 +299,13 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
     st["estimated_matches"] = std::llround(est_idx);
     bool all_usable = usable.size() == segs_.size();
     std::vector<HnswHit> hits;
-    if (!f.empty() && est_idx <= kExactScanMaxCandidates) {
-      // Few candidates: score them exactly from the index's own vectors.
+    const size_t elements = hnsw_->size();
+    const bool mostly_deleted = elements > 0 && 2 * hnsw_->deleted_count() > elements;
+    if ((!f.empty() && est_idx <= kExactScanMaxCandidates) || live_idx <= kExactScanSmallStore ||
+        mostly_deleted) {
+      // Few candidates (a selective filter, or a small store): score them all exactly from
+      // the index's own vectors; exact beats a graph walk there, and a graph whose
+      // elements are mostly deleted marks cannot hide live vectors.
       std::vector<uint64_t> labels;
       std::vector<std::pair<const SegmentReader*, uint32_t>> where;
       for (const SegState* s : indexed) {

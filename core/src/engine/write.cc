@@ -4,6 +4,7 @@
 #include "engine/engine_impl.h"
 #include "util/item_codec.h"
 #include "vector/distance.h"
+#include "wal/wal_format.h"
 #include "wal/wal_record.h"
 
 namespace t4dx {
@@ -291,8 +292,15 @@ Status EngineImpl::RecoverWalWriterAfterError(uint64_t good_bytes) {
   wal_->Close();
   wal_.reset();
   std::string path = JoinPath(dir_, "wal.jsonl");
+  // A rotation that failed after its rename left the old lines in the sealed file: the
+  // active file is new (or missing) and starts with the next record.
+  if (first != 0 && env_->FileExists(JoinPath(dir_, SealedWalName(first)))) {
+    first = 0;
+    good_bytes = 0;
+  }
   uint64_t size = 0;
   Status s = env_->GetFileSize(path, &size);
+  if (s.IsNotFound() && first == 0) s = Status::OK();  // WalWriter::Open creates it
   if (s.ok() && size > good_bytes) s = env_->TruncateFile(path, good_bytes);
   if (!s.ok()) return s;
   s = WalWriter::Open(env_, dir_, &wal_);
