@@ -354,8 +354,12 @@ Status EngineImpl::MergeOnce(bool force_all, bool* did_work) {
     inputs.push_back(id);
   }
   // The manifest naming the output is durable: the inputs can go.
+  // Each input is first renamed to seg_NNNNNN.deleted (one atomic step), so a crash in
+  // the middle never leaves a half-deleted directory under a segment's name; recovery
+  // finishes removing *.deleted directories.
   for (uint64_t in_id : inputs) {
-    std::string d = JoinPath(dir_, SegmentDirName(in_id));
+    std::string d = JoinPath(dir_, SegmentDirName(in_id)) + ".deleted";
+    env_->RenameFile(JoinPath(dir_, SegmentDirName(in_id)), d);
     std::vector<std::string> names;
     if (env_->GetChildren(d, &names).ok()) {
       for (auto& n : names) env_->RemoveFile(JoinPath(d, n));

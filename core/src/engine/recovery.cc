@@ -252,6 +252,19 @@ Status EngineImpl::OpenSegments() {
   for (auto& ms : manifest_.segments) listed.insert(ms.id);
   for (auto& n : names) {
     uint64_t id;
+    if (!opts_.read_only && n.size() > 8 && n.compare(n.size() - 8, 8, ".deleted") == 0 &&
+        ParseSegmentDirName(n.substr(0, n.size() - 8), &id)) {
+      // A merge input whose removal a crash interrupted: the manifest that superseded it
+      // was durable before the rename, so finishing the removal loses nothing.
+      std::string d = JoinPath(dir_, n);
+      std::vector<std::string> files;
+      if (env_->GetChildren(d, &files).ok()) {
+        for (auto& f : files) env_->RemoveFile(JoinPath(d, f));
+      }
+      env_->RemoveDir(d);
+      recovery_.actions.push_back("finished removing merged-away segment " + n);
+      continue;
+    }
     bool tmp = n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0 &&
                ParseSegmentDirName(n.substr(0, n.size() - 4), &id);
     bool orphan = ParseSegmentDirName(n, &id) && !listed.count(id);

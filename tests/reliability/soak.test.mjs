@@ -1,0 +1,227 @@
+// Load and soak (issue 9, item 4): 16 concurrent clients on loopback against the real
+// t4dm-service, 70% search (k=10, 384-dim), 25% upsert (new ids and overwrites), 5% delete,
+// spread over 50 sessions, for T4DX_SOAK_SECONDS; then SIGKILL in the middle of the load, a
+// restart and a recovery check of every id any client touched, and `t4dx verify` of every
+// session after a clean stop.
+//
+// Pass: no 5xx (no non-2xx at all), no acknowledged write lost or delete undone, resident
+// memory bounded (VmRSS sampled every second; max reported; must stay under
+// T4DX_SOAK_MAX_RSS_MB and must not keep growing over the second half of the run).
+// Reported: requests/s, p50/p99 per operation, max RSS.
+//
+// Knobs: T4DX_SOAK_SECONDS (default 120; `make soak SOAK_SECONDS=3600` for long runs),
+// T4DX_SOAK_CLIENTS (16), T4DX_SOAK_SESSIONS (50), T4DX_SOAK_DIM (384),
+// T4DX_SOAK_PRELOAD (items per session before the run, 100), T4DX_SOAK_MAX_RSS_MB (2048),
+// T4DX_SOAK_SEED, T4DX_SOAK_REPORT=FILE (writes the figures as JSON).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startService, tempDir, removeDir, rng, unitVector, verifyStore, rssKiB, percentile, sleep } from './lib.mjs';
+import { AckModel, checkIds } from './model.mjs';
+
+const SECONDS = Number(process.env.T4DX_SOAK_SECONDS || 120);
+const CLIENTS = Number(process.env.T4DX_SOAK_CLIENTS || 16);
+const SESSIONS = Number(process.env.T4DX_SOAK_SESSIONS || 50);
+const DIM = Number(process.env.T4DX_SOAK_DIM || 384);
+const PRELOAD = Number(process.env.T4DX_SOAK_PRELOAD || 100);
+const MAX_RSS_MB = Number(process.env.T4DX_SOAK_MAX_RSS_MB || 2048);
+const SEED = Number(process.env.T4DX_SOAK_SEED || 4242);
+const POOL = 2048;  // distinct vectors, serialized once
+
+test(`load and soak: ${CLIENTS} clients, ${SESSIONS} sessions, ${SECONDS} s, then SIGKILL and recovery`,
+  { timeout: (SECONDS + 900) * 1000 }, async (t) => {
+    const random = rng(SEED);
+    const root = tempDir('t4dm-soak-');
+    const dataDir = path.join(root, 'data');
+    const sessions = Array.from({ length: SESSIONS }, (_, i) => `soak-${String(i).padStart(2, '0')}`);
+    const pool = Array.from({ length: POOL }, () => unitVector(random, DIM));
+    const poolJson = pool.map((v) => JSON.stringify(v));
+    const model = new AckModel();  // keys: "<session>/<id>"
+    const bad = [];                // non-2xx answers and other failures
+    const lat = { search: [], upsert: [], delete: [] };
+    const counts = { search: 0, upsert: 0, delete: 0 };
+    const rss = [];
+    let keep = false;
+    let svc = await startService({ dataDir, env: { T4DM_LOG_LEVEL: 'warn' } });
+    try {
+      // ---- preload ----
+      let n = 0;
+      for (const s of sessions) {
+        for (let done = 0; done < PRELOAD;) {
+          const size = Math.min(100, PRELOAD - done);
+          const entries = [];
+          const parts = [];
+          for (let i = 0; i < size; i++) {
+            const id = `pre-${++n}`;
+            const v = random.int(0, POOL - 1);
+            const content = `preloaded ${n}`;
+            entries.push([`${s}/${id}`, { content, vector: pool[v] }]);
+            parts.push(`{"id":"${id}","content":"${content}","embedding":${poolJson[v]}}`);
+          }
+          const b = model.beginBatch(entries);
+          const r = await svc.post('/episodes/batch', `{"session_id":"${s}","items":[${parts.join(',')}]}`);
+          assert.equal(r.status, 201, r.text);
+          model.endBatch(b, true);
+          done += size;
+        }
+      }
+      t.diagnostic(`preloaded ${n} items (${DIM}-dim) in ${SESSIONS} sessions; seed ${SEED}`);
+
+      // ---- load ----
+      let stop = false;
+      const sampler = setInterval(() => rss.push([Date.now(), rssKiB(svc.pid)]), 1000);
+      const startMs = Date.now();
+      const live = Array.from({ length: CLIENTS }, () => []);  // per client: live keys
+      const client = async (c) => {
+        let seq = 0;
+        const mine = live[c];
+        while (!stop) {
+          const p = random();
+          if (p < 0.70) {
+            const s = random.pick(sessions);
+            const v = random.int(0, POOL - 1);
+            const r = await svc.post('/episodes/search', `{"session_id":"${s}","query_vector":${poolJson[v]},"k":10}`);
+            if (r.status === 0) return;
+            counts.search++;
+            lat.search.push(r.ms);
+            if (r.status !== 200) note(r, 'search');
+            else if (!Array.isArray(r.json.hits) || r.json.hits.length > 10) note(r, 'search hits');
+          } else if (p < 0.95 || mine.length === 0) {
+            let s;
+            let id;
+            let key;
+            if (mine.length > 0 && random() < 0.4) {
+              key = random.pick(mine);  // overwrite
+              [s, id] = key.split('/');
+            } else {
+              s = random.pick(sessions);
+              id = `c${c}-${++seq}`;
+              key = `${s}/${id}`;
+            }
+            const v = random.int(0, POOL - 1);
+            const content = `client ${c} op ${seq} ${random().toString(36).slice(2)}`;
+            model.begin(key, { content, vector: pool[v] });
+            const r = await svc.post('/episodes',
+              `{"session_id":"${s}","id":"${id}","content":"${content}","embedding":${poolJson[v]}}`);
+            if (r.status === 0) return;
+            counts.upsert++;
+            lat.upsert.push(r.ms);
+            if (r.status === 201) {
+              model.ack(key);
+              if (!mine.includes(key)) mine.push(key);
+            } else {
+              model.refuse(key);
+              note(r, 'upsert');
+            }
+          } else {
+            const i = random.int(0, mine.length - 1);
+            const key = mine[i];
+            const [s, id] = key.split('/');
+            model.begin(key, null);
+            const r = await svc.del(`/episodes/${id}?session_id=${s}`);
+            if (r.status === 0) return;
+            counts.delete++;
+            lat.delete.push(r.ms);
+            if (r.status === 200) {
+              model.ack(key);
+              mine.splice(i, 1);
+            } else {
+              model.refuse(key);
+              note(r, 'delete');
+            }
+          }
+        }
+      };
+      function note(r, what) {
+        if (bad.length < 50) bad.push(`${what}: ${r.status} ${(r.text || String(r.error)).slice(0, 300)}`);
+        else bad.length++;
+      }
+      const clients = Array.from({ length: CLIENTS }, (_, c) => client(c));
+      await sleep(SECONDS * 1000);
+      const loadMs = Date.now() - startMs;
+      clearInterval(sampler);
+      rss.push([Date.now(), rssKiB(svc.pid)]);
+      await svc.kill('SIGKILL');  // in the middle of the load
+      stop = true;
+      await Promise.all(clients);
+
+      // ---- figures ----
+      const total = counts.search + counts.upsert + counts.delete;
+      const fmt = (a) => `p50 ${percentile(a, 50).toFixed(2)} ms, p99 ${percentile(a, 99).toFixed(2)} ms`;
+      const rssMB = rss.map(([, k]) => k / 1024);
+      const maxRss = Math.max(...rssMB);
+      const half = rssMB.slice(Math.floor(rssMB.length / 2));
+      const figures = {
+        seconds: loadMs / 1000, clients: CLIENTS, sessions: SESSIONS, dim: DIM,
+        requests: total, requests_per_s: total / (loadMs / 1000),
+        ops: Object.fromEntries(Object.keys(lat).map((k) => [k, {
+          count: counts[k], per_s: counts[k] / (loadMs / 1000),
+          p50_ms: percentile(lat[k], 50), p99_ms: percentile(lat[k], 99), max_ms: Math.max(...lat[k]),
+        }])),
+        rss_mb: { max: maxRss, start: rssMB[0], mid: half[0], end: rssMB[rssMB.length - 1] },
+        non_2xx: bad.length,
+      };
+      t.diagnostic(`${total} requests in ${figures.seconds.toFixed(1)} s = ${figures.requests_per_s.toFixed(0)} req/s ` +
+        `(${CLIENTS} clients, ${SESSIONS} sessions, ${DIM}-dim)`);
+      for (const k of Object.keys(lat)) {
+        t.diagnostic(`  ${k.padEnd(7)} ${String(counts[k]).padStart(7)} (${figures.ops[k].per_s.toFixed(0)}/s)  ${fmt(lat[k])}`);
+      }
+      t.diagnostic(`  RSS max ${maxRss.toFixed(0)} MiB (start ${figures.rss_mb.start.toFixed(0)}, ` +
+        `mid ${figures.rss_mb.mid.toFixed(0)}, end ${figures.rss_mb.end.toFixed(0)})`);
+
+      // ---- recovery ----
+      const t1 = Date.now();
+      svc = await startService({ dataDir, env: { T4DM_LOG_LEVEL: 'warn' } });
+      const pending = model.pendingIds().length;
+      const errors = [];
+      // checkIds reads "<session>/<id>" keys through a per-key view of the service.
+      const bySession = new Map();
+      for (const key of model.items.keys()) {
+        const [s, id] = key.split('/');
+        if (!bySession.has(s)) bySession.set(s, []);
+        bySession.get(s).push(id);
+      }
+      for (const [s, ids] of bySession) {
+        const view = new AckModelView(model, s);
+        errors.push(...await checkIds(svc, s, view, ids, 16));
+      }
+      const checked = model.items.size;
+      t.diagnostic(`recovery: ${checked} ids checked (${pending} in flight at the kill) in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+      assert.equal((await svc.stop()).code, 0);
+      const verifyErrors = [];
+      for (const s of sessions) {
+        const v = await verifyStore(path.join(dataDir, s));
+        if (v.code !== 0) verifyErrors.push(`${s}: exit ${v.code} ${v.stdout.slice(0, 600)}${v.stderr}`);
+      }
+      figures.recovery_checked_ids = checked;
+      if (process.env.T4DX_SOAK_REPORT) fs.writeFileSync(process.env.T4DX_SOAK_REPORT, JSON.stringify(figures, null, 2));
+
+      keep = true;
+      assert.deepEqual(bad, [], 'non-2xx answers under load');
+      assert.deepEqual(errors.slice(0, 30), [], `acknowledged writes after SIGKILL (${errors.length} problems)`);
+      assert.deepEqual(verifyErrors, [], 't4dx verify after the recovery');
+      assert.ok(maxRss < MAX_RSS_MB, `max RSS ${maxRss.toFixed(0)} MiB >= ${MAX_RSS_MB} MiB`);
+      // Bounded: over the second half, RSS may not grow by more than 25% + 64 MiB.
+      const secondHalfGrowth = Math.max(...half) - half[0];
+      assert.ok(SECONDS < 20 || secondHalfGrowth <= half[0] * 0.25 + 64,
+        `RSS kept growing: ${half[0].toFixed(0)} -> ${Math.max(...half).toFixed(0)} MiB over the second half`);
+      keep = false;
+    } finally {
+      await svc.kill('SIGKILL');
+      if (keep) t.diagnostic(`kept ${root}`);
+      else removeDir(root);
+    }
+  });
+
+// The AckModel keyed "<session>/<id>", seen as the ids of one session (what checkIds wants).
+class AckModelView {
+  constructor(model, session) {
+    this.model = model;
+    this.prefix = `${session}/`;
+    this.batches = new Map();
+  }
+
+  check(id, observed) { return this.model.check(this.prefix + id, observed); }
+  checkBatches() { return []; }
+}
