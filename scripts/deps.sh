@@ -17,6 +17,8 @@ APT_PKGS=(
   clang=1:14.0-55.7~deb12u1
   libclang-rt-14-dev=1:14.0.6-12
   chromium=156.0.8078.108-1~deb12u1
+  curl=7.88.1-10+deb12u14
+  jq=1.6-2.1+deb12u1
 )
 
 missing=()
