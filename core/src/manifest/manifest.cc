@@ -9,6 +9,7 @@
 #include "manifest/json_fields.h"
 #include "t4dx/item.h"
 #include "util/checksum.h"
+#include "util/json_util.h"
 
 namespace t4dx {
 namespace {
@@ -133,6 +134,10 @@ Status Bad(const std::string& path, int64_t offset, const std::string& reason) {
 }
 
 Status DecodeManifest(const std::string& path, const std::string& text, Manifest* out) {
+  if (!json_util::NestingWithin(text, json_util::kMaxJsonDepth)) {
+    return Bad(path, -1, "JSON nests deeper than " + std::to_string(json_util::kMaxJsonDepth) +
+                             " levels");
+  }
   Json j;
   try {
     j = Json::parse(text);

@@ -8,6 +8,7 @@
 #include "segment/segment_internal.h"
 #include "t4dx/item.h"
 #include "util/checksum.h"
+#include "util/json_util.h"
 
 namespace t4dx {
 namespace segment_internal {
@@ -227,6 +228,10 @@ Status DecodeSegmentMeta(const std::string& path, std::string_view text, Segment
   std::vector<FileInfo> fs(3);
   std::string why;
   Fields f(&why);
+  if (!json_util::NestingWithin(text, json_util::kMaxJsonDepth)) {
+    return InvalidSegmentFile(path, -1, "meta.json nests deeper than " +
+                                            std::to_string(json_util::kMaxJsonDepth) + " levels");
+  }
   try {
     Json j;
     try {

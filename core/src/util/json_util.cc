@@ -24,6 +24,29 @@ bool Parse(std::string_view text, nlohmann::json* out, std::string* reason) {
   }
 }
 
+bool NestingWithin(std::string_view text, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
 const char* TypeName(const nlohmann::json& j) {
   switch (j.type()) {
     case nlohmann::json::value_t::string:

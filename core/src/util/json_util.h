@@ -19,6 +19,14 @@ bool Parse(std::string_view text, nlohmann::json* out, std::string* reason);
 // "string", "number", "boolean", "array", "object" or "null".
 const char* TypeName(const nlohmann::json& j);
 
+// Deepest nesting a file the engine reads may have before it is parsed. nlohmann's copy,
+// dump and comparison recurse, so a document nested a few hundred thousand levels deep
+// overflows the stack; readers of files check NestingWithin first (found by fuzzing).
+constexpr size_t kMaxJsonDepth = 64;
+// True when arrays and objects in text nest at most max_depth levels (brackets inside
+// strings do not count). One pass, no allocation; says nothing else about validity.
+bool NestingWithin(std::string_view text, size_t max_depth);
+
 // True when s is well-formed UTF-8 (no overlong forms, surrogates or values past
 // U+10FFFF). On failure *bad_offset (if given) is the byte offset of the first bad byte.
 bool IsValidUtf8(std::string_view s, size_t* bad_offset = nullptr);

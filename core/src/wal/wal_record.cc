@@ -6,6 +6,7 @@
 #include <cassert>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -126,6 +127,17 @@ bool ParseItem(std::string_view line, std::string_view text, const std::string& 
       return Fail(reason, where + ": embedding value " + std::to_string(i) + " is not finite");
     }
   }
+  // Every write was checked against these rules; a record that breaks them was not written
+  // by the engine, and replaying it would leave a MemTable no flush can write (found by
+  // tests/fuzz/wal_line_fuzzer.cc). Size limits that Options can raise are not applied.
+  static const Options kRules = [] {
+    Options o;
+    o.max_content_bytes = std::numeric_limits<size_t>::max();
+    o.max_metadata_bytes = std::numeric_limits<size_t>::max();
+    return o;
+  }();
+  const Status st = ValidateItem(*item, 0, kRules, where);
+  if (!st.ok()) return Fail(reason, st.message());
   return true;
 }
 
