@@ -1,0 +1,362 @@
+// The host-independent half of the package: wraps the embind Store of wasm/bindings.cc in a
+// synchronous JavaScript class (used inside one thread: Node's main thread or the OPFS
+// Worker), converts items and errors, and schedules the engine's cooperative maintenance.
+// The Promise API (node.js, browser.js) is built on top of it.
+
+/** Error thrown by every API call: `code` is a stable name ("not_found", "corruption",
+ * "locked", ...); corruption errors also carry `file`, `line` and `offset`. */
+export class T4dxError extends Error {
+  constructor(info) {
+    super(info.message);
+    this.name = 'T4dxError';
+    this.code = info.code;
+    if (info.codeNumber !== undefined) this.codeNumber = info.codeNumber;
+    if (info.file !== undefined) this.file = info.file;
+    if (info.line !== undefined) this.line = info.line;
+    if (info.offset !== undefined) this.offset = info.offset;
+  }
+  /** A plain object that survives postMessage (structured clone). */
+  toJSON() {
+    const o = { code: this.code, message: this.message };
+    for (const k of ['codeNumber', 'file', 'line', 'offset']) if (this[k] !== undefined) o[k] = this[k];
+    return o;
+  }
+}
+
+/** Rebuilds a T4dxError from its toJSON() form (after a postMessage). */
+export function errorFromJSON(o) {
+  return new T4dxError(o);
+}
+
+export function invalidArgument(message) {
+  return new T4dxError({ code: 'invalid_argument', message });
+}
+
+// Throws the error of an embind result, returns the result otherwise.
+function check(r) {
+  if (r.error) throw new T4dxError(r.error);
+  return r;
+}
+
+/** Reads the constants exported by C++ (once per module) and installs them where the host
+ * glue (wasm/host_library.js) reads them. */
+export function installConstants(Module) {
+  if (!Module.t4dxConstants) Module.t4dxConstants = JSON.parse(Module.constants());
+  return Module.t4dxConstants;
+}
+
+function isNumberArray(v) {
+  return Array.isArray(v) || ArrayBuffer.isView(v);
+}
+
+// Splits items into JSON text (without embeddings) + flat Float32Array + lengths.
+function encodeItems(items, batch) {
+  const lengths = new Uint32Array(items.length);
+  let total = 0;
+  const plain = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      throw invalidArgument(`${batch ? `items[${i}]` : 'item'}: expected an object`);
+    }
+    const { embedding, ...rest } = item;
+    if (embedding !== undefined && embedding !== null) {
+      if (!isNumberArray(embedding)) {
+        throw invalidArgument(
+          `${batch ? `items[${i}]` : 'item'}.embedding: expected a Float32Array or an array of numbers`);
+      }
+      lengths[i] = embedding.length;
+      total += embedding.length;
+    }
+    plain[i] = rest;
+  }
+  const flat = new Float32Array(total);
+  let pos = 0;
+  for (let i = 0; i < items.length; i++) {
+    if (lengths[i]) {
+      flat.set(items[i].embedding, pos);
+      pos += lengths[i];
+    }
+  }
+  return { json: JSON.stringify(batch ? plain : plain[0]), flat, lengths };
+}
+
+// The inverse: parsed item objects with Float32Array embeddings (when sent).
+function decodeItems(r) {
+  const items = JSON.parse(r.json);
+  if (r.embeddings) {
+    let pos = 0;
+    for (let i = 0; i < items.length; i++) {
+      const n = r.lengths[i];
+      items[i].embedding = r.embeddings.slice(pos, pos + n);
+      pos += n;
+    }
+  }
+  return items;
+}
+
+function toFloat32(vector, what) {
+  if (vector instanceof Float32Array) return vector;
+  if (!isNumberArray(vector)) throw invalidArgument(`${what}: expected a Float32Array or an array of numbers`);
+  return Float32Array.from(vector);
+}
+
+function optionsJson(options, what) {
+  if (options === undefined || options === null) return '';
+  if (typeof options !== 'object') throw invalidArgument(`${what}: expected an object`);
+  return JSON.stringify(options);
+}
+
+/**
+ * One open store, synchronous. Owns an embind Store; close() frees it.
+ * Not thread-safe (nothing in JavaScript is): one instance lives in one thread.
+ */
+export class SyncStore {
+  /** Opens the store at path (the host decides what path means). Throws T4dxError. */
+  constructor(Module, path, options = {}) {
+    installConstants(Module);
+    // JavaScript-only options stay here; the rest goes to the engine (unknown keys fail there).
+    const { path: _path, onLog, idleMs: _idle, archive = '', ...engineOptions } = options;
+    this.path = path;
+    this.onLog = typeof onLog === 'function' ? onLog : null;
+    this.store = new Module.Store();
+    let r;
+    try {
+      r = this.store.open(path, JSON.stringify(engineOptions), archive);
+    } catch (e) {
+      this.store.delete();
+      throw e;
+    }
+    if (r.error) {
+      this.store.delete();
+      this.store = null;
+      throw new T4dxError(r.error);
+    }
+    this.drainLog();
+  }
+
+  get closed() {
+    return this.store === null;
+  }
+
+  live() {
+    if (!this.store) throw new T4dxError({ code: 'failed_precondition', message: `store ${this.path} is closed` });
+    return this.store;
+  }
+
+  drainLog() {
+    if (!this.store) return;
+    const lines = JSON.parse(this.store.drainLog());
+    if (this.onLog) for (const l of lines) this.onLog(l);
+  }
+
+  call(fn) {
+    try {
+      return check(fn(this.live()));
+    } finally {
+      if (this.store && this.onLog) this.drainLog();
+    }
+  }
+
+  put(item) {
+    const e = encodeItems([item], false);
+    return this.call((s) => s.put(e.json, e.flat, e.lengths, false)).lsn;
+  }
+
+  putBatch(items) {
+    if (!Array.isArray(items)) throw invalidArgument('items: expected an array');
+    const e = encodeItems(items, true);
+    return this.call((s) => s.put(e.json, e.flat, e.lengths, true)).lsn;
+  }
+
+  get(id, { includeEmbedding = true } = {}) {
+    if (typeof id !== 'string') throw invalidArgument('id: expected a string');
+    const items = decodeItems(this.call((s) => s.get(id, includeEmbedding)));
+    return items.length ? items[0] : null;
+  }
+
+  delete(id) {
+    if (typeof id !== 'string') throw invalidArgument('id: expected a string');
+    return this.call((s) => s.remove(id)).deleted;
+  }
+
+  search(vector, options = {}) {
+    const q = toFloat32(vector, 'vector');
+    const r = this.call((s) => s.search(q, optionsJson(options, 'search options')));
+    const hits = JSON.parse(r.json);
+    if (r.embeddings) {
+      let pos = 0;
+      for (let i = 0; i < hits.length; i++) {
+        const n = r.lengths[i];
+        hits[i].item.embedding = r.embeddings.slice(pos, pos + n);
+        pos += n;
+      }
+    }
+    return hits;
+  }
+
+  explain(vector, options = {}) {
+    const q = toFloat32(vector, 'vector');
+    return JSON.parse(this.call((s) => s.explain(q, optionsJson(options, 'search options'))).json);
+  }
+
+  scan(options = {}) {
+    return decodeItems(this.call((s) => s.scan(optionsJson(options, 'scan options'))));
+  }
+
+  count() {
+    return this.call((s) => s.count()).count;
+  }
+
+  flush() {
+    this.call((s) => s.flush());
+  }
+
+  compact() {
+    this.call((s) => s.compact());
+  }
+
+  /** One bounded unit of background work; true when there was any. */
+  maintenanceStep() {
+    return this.call((s) => s.maintenanceStep()).didWork;
+  }
+
+  verify() {
+    const r = this.call((s) => s.verify());
+    return { healthy: r.healthy, report: JSON.parse(r.json) };
+  }
+
+  describe(view, arg = '') {
+    return JSON.parse(this.call((s) => s.describe(String(view), String(arg))).json);
+  }
+
+  stats() {
+    return this.describe('stats');
+  }
+
+  compactWal(keepEntries = 0) {
+    return JSON.parse(this.call((s) => s.compactWal(keepEntries)).json);
+  }
+
+  truncateWal() {
+    return JSON.parse(this.call((s) => s.truncateWal()).json);
+  }
+
+  rebuildHnsw() {
+    return JSON.parse(this.call((s) => s.rebuildHnsw()).json);
+  }
+
+  rebuildGlobalIndex() {
+    return JSON.parse(this.call((s) => s.rebuildGlobalIndex()).json);
+  }
+
+  dim() {
+    return this.live().dim();
+  }
+
+  close() {
+    if (!this.store) return;
+    const s = this.store;
+    let r;
+    try {
+      r = s.close();
+      if (this.onLog) this.drainLog();
+    } finally {
+      s.delete();
+      this.store = null;
+    }
+    check(r);
+  }
+}
+
+/**
+ * Cooperative maintenance for a SyncStore (no threads in WebAssembly): after writes and
+ * when idle, runs maintenanceStep() one step per macrotask until the engine reports no
+ * work, so flushes (at the flush threshold), merges and index saves happen between calls
+ * and never inside one. `defer(fn)` schedules a macrotask (setImmediate / setTimeout).
+ *
+ * A caller that awaits writes in a tight loop never yields to a macrotask (each call
+ * resolves through microtasks), so after `inlineEvery` writes with a step still pending,
+ * afterWrite() runs one step inline, between two calls: merges keep pace with writes.
+ * (The engine itself flushes inline when both MemTables are full, so memory stays bounded
+ * either way.) Errors of background steps are kept in `lastError` and passed to onError.
+ */
+export class MaintenanceScheduler {
+  constructor(store, { defer, idleMs = 1000, onError = null, before = null, inlineEvery = 32 } = {}) {
+    this.store = store;
+    this.inlineEvery = inlineEvery;
+    this.writesWaiting = 0;  // writes since the pending step was scheduled
+    this.defer = defer;
+    this.idleMs = idleMs;
+    this.onError = onError;
+    this.before = before;  // async hook before a step (the OPFS pool grows there)
+    this.pending = false;
+    this.idleTimer = null;
+    this.stopped = false;
+    this.lastError = null;
+    this.steps = 0;
+    this.workSinceIdle = false;
+  }
+
+  /** Call after every write (synchronously, between calls). */
+  afterWrite() {
+    if (this.pending && ++this.writesWaiting >= this.inlineEvery && !this.stopped) {
+      this.writesWaiting = 0;
+      try {
+        if (this.store.maintenanceStep()) this.workSinceIdle = true;
+        this.steps++;
+      } catch (e) {
+        this.lastError = e;
+        if (this.onError) this.onError(e);
+      }
+    }
+    this.kick(true);
+  }
+
+  /** Schedules steps until there is no work left. */
+  kick(afterWrite = true) {
+    if (afterWrite) this.workSinceIdle = true;
+    if (this.stopped || this.pending) return;
+    this.pending = true;
+    this.defer(() => this.run());
+  }
+
+  async run() {
+    this.pending = false;
+    this.writesWaiting = 0;
+    if (this.stopped || this.store.closed) return;
+    try {
+      if (this.before) await this.before();
+      if (this.stopped || this.store.closed) return;
+      const did = this.store.maintenanceStep();
+      this.steps++;
+      if (did) {
+        this.workSinceIdle = true;
+        this.kick(false);
+        return;
+      }
+    } catch (e) {
+      this.lastError = e;
+      if (this.onError) this.onError(e);
+      return;
+    }
+    this.armIdle();
+  }
+
+  // When there is no work now, look again later (time-based work: interval syncs, saves).
+  armIdle() {
+    if (this.stopped || this.idleMs <= 0 || this.idleTimer || !this.workSinceIdle) return;
+    this.workSinceIdle = false;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      this.kick(false);
+    }, this.idleMs);
+    if (this.idleTimer && typeof this.idleTimer.unref === 'function') this.idleTimer.unref();
+  }
+
+  stop() {
+    this.stopped = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+}

@@ -1,0 +1,463 @@
+// Embind API of the WebAssembly build: a thin facade over t4dx::Engine.
+//
+// Every method returns a plain JavaScript object. On failure it is {error: {code,
+// codeNumber, message, file, line, offset}} (the core never throws, so nothing here does
+// either); on success it carries the result fields named below. Items cross the boundary
+// as JSON text without their embedding; embeddings travel as one flat Float32Array plus a
+// Uint32Array of per-item lengths, copied once. The npm package (npm/src/) turns this into
+// the public Promise API; nothing else should call it.
+//
+// The engine runs on the caller's thread (no threads in WebAssembly): the JavaScript side
+// calls maintenanceStep() after writes and when idle (see npm/src/scheduler.js).
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api_json.h"
+#include "host_env.h"
+#include "t4dx/engine.h"
+#include "t4dx/inspect.h"
+#include "t4dx/item_json.h"
+#include "util/json_util.h"
+
+namespace t4dx {
+namespace wasm {
+namespace {
+
+using emscripten::val;
+
+Env* HostEnvSingleton() {
+  static Env* env = NewHostEnv().release();
+  return env;
+}
+
+val ErrorValue(const Status& s) {
+  val e = val::object();
+  e.set("code", std::string(Status::CodeName(s.code())));
+  e.set("codeNumber", static_cast<int>(s.code()));
+  e.set("message", s.message());
+  if (!s.file().empty()) e.set("file", s.file());
+  if (s.line() > 0) e.set("line", static_cast<double>(s.line()));
+  if (s.offset() >= 0) e.set("offset", static_cast<double>(s.offset()));
+  val r = val::object();
+  r.set("error", e);
+  return r;
+}
+
+val Ok() { return val::object(); }
+
+// Copies a JS Float32Array (or array of numbers) into a vector.
+std::vector<float> FloatsFrom(const val& v) {
+  std::vector<float> out;
+  if (v.isNull() || v.isUndefined()) return out;
+  size_t n = v["length"].as<size_t>();
+  out.resize(n);
+  if (n) val(emscripten::typed_memory_view(n, out.data())).call<void>("set", v);
+  return out;
+}
+
+std::vector<uint32_t> U32From(const val& v) {
+  std::vector<uint32_t> out;
+  if (v.isNull() || v.isUndefined()) return out;
+  size_t n = v["length"].as<size_t>();
+  out.resize(n);
+  if (n) val(emscripten::typed_memory_view(n, out.data())).call<void>("set", v);
+  return out;
+}
+
+val Float32ArrayOf(const std::vector<float>& v) {
+  return val::global("Float32Array").new_(emscripten::typed_memory_view(v.size(), v.data()));
+}
+
+// Items as a JSON array (without embeddings) + flat embeddings + their lengths.
+val ItemsValue(const std::vector<const Item*>& items, bool include_embedding) {
+  std::string json = "[";
+  std::vector<float> flat;
+  std::vector<uint32_t> lengths;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) json += ',';
+    json += ItemToJson(*items[i], false);
+    if (include_embedding) {
+      lengths.push_back(static_cast<uint32_t>(items[i]->embedding.size()));
+      flat.insert(flat.end(), items[i]->embedding.begin(), items[i]->embedding.end());
+    }
+  }
+  json += ']';
+  val r = val::object();
+  r.set("json", json);
+  if (include_embedding) {
+    r.set("embeddings", Float32ArrayOf(flat));
+    r.set("lengths", val::global("Uint32Array")
+                         .new_(emscripten::typed_memory_view(lengths.size(), lengths.data())));
+  }
+  return r;
+}
+
+val JsonValue(const std::string& json) {
+  val r = val::object();
+  r.set("json", json);
+  return r;
+}
+
+class Store {
+ public:
+  Store() = default;
+  ~Store() {
+    if (engine_) engine_->Close();
+    engine_.reset();
+  }
+
+  // With a non-empty archive, opens the snapshot archive (a ustar file written by
+  // CreateSnapshot) read-only; dir is then ignored.
+  val Open(const std::string& dir, const std::string& options_json, const std::string& archive) {
+    if (engine_) return ErrorValue(Status::FailedPrecondition("store is already open"));
+    Options options;
+    Status s = OptionsFromJson(options_json, &options);
+    if (!s.ok()) return ErrorValue(s);
+    options.env = HostEnvSingleton();
+    std::string where = dir;
+    if (!archive.empty()) {
+      s = OpenSnapshotEnv(HostEnvSingleton(), archive, &archive_env_);
+      if (!s.ok()) return ErrorValue(s);
+      options.env = archive_env_.get();
+      options.read_only = true;
+      where = archive;
+    }
+    options.background_compaction = false;
+    options.log = [this](LogLevel level, const std::string& message) {
+      if (log_.size() < kMaxLogLines) log_.push_back({level, message});
+    };
+    s = Engine::Open(options, where, &engine_);
+    if (!s.ok()) {
+      engine_.reset();
+      archive_env_.reset();
+      return ErrorValue(s);
+    }
+    return Ok();
+  }
+
+  // items_json: one item object (put) or an array of them (putBatch), without embedding
+  // fields; embeddings: flat floats; lengths: floats per item (0 = no embedding).
+  val Put(const std::string& items_json, const val& embeddings, const val& lengths, bool batch) {
+    if (!engine_) return Closed();
+    std::vector<Item> items;
+    Status s = ItemsFromJson(items_json, FloatsFrom(embeddings), U32From(lengths), batch, &items);
+    if (!s.ok()) return ErrorValue(s);
+    uint64_t lsn = 0;
+    s = batch ? engine_->PutBatch(items, &lsn) : engine_->Put(items[0], &lsn);
+    if (!s.ok()) return ErrorValue(s);
+    val r = val::object();
+    r.set("lsn", static_cast<double>(lsn));
+    return r;
+  }
+
+  val Get(const std::string& id, bool include_embedding) {
+    if (!engine_) return Closed();
+    Item item;
+    Status s = engine_->Get(id, &item);
+    if (s.IsNotFound()) {
+      val r = val::object();
+      r.set("json", std::string("[]"));
+      return r;
+    }
+    if (!s.ok()) return ErrorValue(s);
+    return ItemsValue({&item}, include_embedding);
+  }
+
+  val Delete(const std::string& id) {
+    if (!engine_) return Closed();
+    uint64_t lsn = 0;
+    Status s = engine_->Delete(id, &lsn);
+    val r = val::object();
+    if (s.IsNotFound()) {
+      r.set("deleted", false);
+      return r;
+    }
+    if (!s.ok()) return ErrorValue(s);
+    r.set("deleted", true);
+    r.set("lsn", static_cast<double>(lsn));
+    return r;
+  }
+
+  val Search(const val& query, const std::string& options_json) {
+    if (!engine_) return Closed();
+    SearchOptions options;
+    Status s = SearchOptionsFromJson(options_json, &options);
+    if (!s.ok()) return ErrorValue(s);
+    SearchResult result;
+    s = engine_->Search(FloatsFrom(query), options, &result);
+    if (!s.ok()) return ErrorValue(s);
+    val r = JsonValue(HitsToJson(result, options.include_items));
+    if (options.include_items && options.include_embedding) {
+      std::vector<const Item*> items;
+      for (const SearchHit& h : result.hits) items.push_back(&h.item);
+      val e = ItemsValue(items, true);
+      r.set("embeddings", e["embeddings"]);
+      r.set("lengths", e["lengths"]);
+    }
+    return r;
+  }
+
+  val Explain(const val& query, const std::string& options_json) {
+    if (!engine_) return Closed();
+    SearchOptions options;
+    Status s = SearchOptionsFromJson(options_json, &options);
+    if (!s.ok()) return ErrorValue(s);
+    std::string plan;
+    s = engine_->Explain(FloatsFrom(query), options, &plan);
+    return s.ok() ? JsonValue(plan) : ErrorValue(s);
+  }
+
+  val Scan(const std::string& options_json) {
+    if (!engine_) return Closed();
+    ScanOptions options;
+    Status s = ScanOptionsFromJson(options_json, &options);
+    if (!s.ok()) return ErrorValue(s);
+    std::vector<Item> items;
+    s = engine_->Scan(options, [&items](const Item& item) {
+      items.push_back(item);
+      return true;
+    });
+    if (!s.ok()) return ErrorValue(s);
+    std::vector<const Item*> ptrs;
+    for (const Item& i : items) ptrs.push_back(&i);
+    return ItemsValue(ptrs, options.include_embedding);
+  }
+
+  val Count() {
+    if (!engine_) return Closed();
+    uint64_t n = 0;
+    Status s = engine_->Count(&n);
+    if (!s.ok()) return ErrorValue(s);
+    val r = val::object();
+    r.set("count", static_cast<double>(n));
+    return r;
+  }
+
+  val Flush() { return engine_ ? Result(engine_->Flush()) : Closed(); }
+  val Compact() { return engine_ ? Result(engine_->Compact()) : Closed(); }
+
+  val MaintenanceStep() {
+    if (!engine_) return Closed();
+    bool did_work = false;
+    Status s = engine_->MaintenanceStep(&did_work);
+    if (!s.ok()) return ErrorValue(s);
+    val r = val::object();
+    r.set("didWork", did_work);
+    return r;
+  }
+
+  val Verify() {
+    if (!engine_) return Closed();
+    std::string report;
+    bool healthy = false;
+    Status s = engine_->Verify(&report, &healthy);
+    if (!s.ok()) return ErrorValue(s);
+    val r = JsonValue(report);
+    r.set("healthy", healthy);
+    return r;
+  }
+
+  val Describe(const std::string& view_name, const std::string& arg) {
+    if (!engine_) return Closed();
+    View view;
+    Status s = ViewFromName(view_name, &view);
+    if (!s.ok()) return ErrorValue(s);
+    std::string json;
+    s = engine_->Describe(view, arg, &json);
+    return s.ok() ? JsonValue(json) : ErrorValue(s);
+  }
+
+  val CompactWal(double keep_entries) {
+    if (!engine_) return Closed();
+    std::string json;
+    Status s = engine_->CompactWal(static_cast<uint64_t>(keep_entries), &json);
+    return s.ok() ? JsonValue(json) : ErrorValue(s);
+  }
+  val TruncateWal() {
+    if (!engine_) return Closed();
+    std::string json;
+    Status s = engine_->TruncateWal(&json);
+    return s.ok() ? JsonValue(json) : ErrorValue(s);
+  }
+  val RebuildHnsw() {
+    if (!engine_) return Closed();
+    std::string json;
+    Status s = engine_->RebuildHnsw({}, &json);
+    return s.ok() ? JsonValue(json) : ErrorValue(s);
+  }
+  val RebuildGlobalIndex() {
+    if (!engine_) return Closed();
+    std::string json;
+    Status s = engine_->RebuildGlobalIndex(&json);
+    return s.ok() ? JsonValue(json) : ErrorValue(s);
+  }
+
+  // Log lines since the last call, as [{level, message}] JSON.
+  std::string DrainLog() {
+    std::string out = "[";
+    for (size_t i = 0; i < log_.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"level\":" + std::to_string(static_cast<int>(log_[i].level)) + ",\"message\":";
+      json_util::AppendString(&out, log_[i].message);
+      out += "}";
+    }
+    out += "]";
+    log_.clear();
+    return out;
+  }
+
+  val Close() {
+    if (!engine_) return Ok();
+    Status s = engine_->Close();
+    engine_.reset();
+    archive_env_.reset();
+    return Result(s);
+  }
+
+  double Dim() const { return engine_ ? engine_->dim() : 0; }
+  bool IsOpen() const { return engine_ != nullptr; }
+
+ private:
+  static constexpr size_t kMaxLogLines = 1000;
+  struct LogLine {
+    LogLevel level;
+    std::string message;
+  };
+
+  static val Closed() { return ErrorValue(Status::FailedPrecondition("store is closed")); }
+  static val Result(const Status& s) { return s.ok() ? Ok() : ErrorValue(s); }
+
+  std::unique_ptr<Env> archive_env_;  // outlives engine_ (declared first)
+  std::unique_ptr<Engine> engine_;
+  std::vector<LogLine> log_;
+};
+
+// The Env and directory that inspect functions read: the host's files, or an archive.
+Status InspectTarget(const std::string& dir, const std::string& archive,
+                     std::unique_ptr<Env>* owned, Env** env, std::string* where) {
+  *env = HostEnvSingleton();
+  *where = dir;
+  if (archive.empty()) return Status::OK();
+  T4DX_RETURN_IF_ERROR(OpenSnapshotEnv(HostEnvSingleton(), archive, owned));
+  *env = owned->get();
+  *where = archive;
+  return Status::OK();
+}
+
+std::string WalEntryToJson(const WalEntryInfo& e) {
+  std::string out = "{\"file\":";
+  json_util::AppendString(&out, e.file);
+  out += ",\"line\":" + std::to_string(e.line) + ",\"offset\":" + std::to_string(e.offset) +
+         ",\"length\":" + std::to_string(e.length) + ",\"lsn\":" + std::to_string(e.lsn) +
+         ",\"last_lsn\":" + std::to_string(e.last_lsn) +
+         ",\"timestamp\":" + std::to_string(e.timestamp) + ",\"op_type\":";
+  json_util::AppendString(&out, e.op_type);
+  out += ",\"ids\":[";
+  for (size_t i = 0; i < e.ids.size(); ++i) {
+    if (i) out += ',';
+    json_util::AppendString(&out, e.ids[i]);
+  }
+  out += "]";
+  if (!e.summary_json.empty()) out += ",\"summary\":" + e.summary_json;
+  out += "}";
+  return out;
+}
+
+// {report (JSON text), entries (JSON array text)}: at most `limit` entries from the
+// skip-th valid one on (the report always covers every file).
+val InspectWalBinding(const std::string& dir, const std::string& options_json,
+                      const std::string& archive) {
+  WalInspectOptions options;
+  double limit = 10000, skip = 0;
+  Status s = WalInspectOptionsFromJson(options_json, &options, &limit, &skip);
+  if (!s.ok()) return ErrorValue(s);
+  std::unique_ptr<Env> owned;
+  Env* env = nullptr;
+  std::string where;
+  s = InspectTarget(dir, archive, &owned, &env, &where);
+  if (!s.ok()) return ErrorValue(s);
+  WalInspection report;
+  std::string entries = "[";
+  double seen = 0, kept = 0;
+  s = InspectWal(
+      env, where, options,
+      [&](const WalEntryInfo& e) {
+        if (seen++ < skip) return true;
+        if (kept >= limit) return true;  // keep checking, stop collecting
+        if (kept++ > 0) entries += ',';
+        entries += WalEntryToJson(e);
+        return true;
+      },
+      &report);
+  if (!s.ok()) return ErrorValue(s);
+  entries += "]";
+  val r = val::object();
+  r.set("json", WalInspectionToJson(report));
+  r.set("entries", entries);
+  r.set("entriesSeen", seen);
+  return r;
+}
+
+val CheckStoreFilesBinding(const std::string& dir, const std::string& options_json,
+                           const std::string& archive) {
+  StoreCheckOptions options;
+  Status s = StoreCheckOptionsFromJson(options_json, &options);
+  if (!s.ok()) return ErrorValue(s);
+  std::unique_ptr<Env> owned;
+  Env* env = nullptr;
+  std::string where;
+  s = InspectTarget(dir, archive, &owned, &env, &where);
+  if (!s.ok()) return ErrorValue(s);
+  StoreFilesReport report;
+  s = CheckStoreFiles(env, where, options, {}, &report);
+  if (!s.ok()) return ErrorValue(s);
+  return JsonValue(StoreFilesReportToJson(report));
+}
+
+val VerifySnapshotBinding(const std::string& archive) {
+  SnapshotInfo info;
+  Status s = VerifySnapshot(HostEnvSingleton(), archive, {}, &info);
+  if (!s.ok()) return ErrorValue(s);
+  val r = JsonValue(SnapshotInfoToJson(info));
+  r.set("healthy", info.problems.empty());
+  return r;
+}
+
+}  // namespace
+}  // namespace wasm
+}  // namespace t4dx
+
+EMSCRIPTEN_BINDINGS(t4dx) {
+  using t4dx::wasm::Store;
+  emscripten::function("constants", &t4dx::wasm::ConstantsJson);
+  emscripten::function("inspectWal", &t4dx::wasm::InspectWalBinding);
+  emscripten::function("checkStoreFiles", &t4dx::wasm::CheckStoreFilesBinding);
+  emscripten::function("verifySnapshot", &t4dx::wasm::VerifySnapshotBinding);
+  emscripten::class_<Store>("Store")
+      .constructor<>()
+      .function("open", &Store::Open)
+      .function("put", &Store::Put)
+      .function("get", &Store::Get)
+      .function("remove", &Store::Delete)  // "delete" is embind's destructor
+      .function("search", &Store::Search)
+      .function("explain", &Store::Explain)
+      .function("scan", &Store::Scan)
+      .function("count", &Store::Count)
+      .function("flush", &Store::Flush)
+      .function("compact", &Store::Compact)
+      .function("maintenanceStep", &Store::MaintenanceStep)
+      .function("verify", &Store::Verify)
+      .function("describe", &Store::Describe)
+      .function("compactWal", &Store::CompactWal)
+      .function("truncateWal", &Store::TruncateWal)
+      .function("rebuildHnsw", &Store::RebuildHnsw)
+      .function("rebuildGlobalIndex", &Store::RebuildGlobalIndex)
+      .function("drainLog", &Store::DrainLog)
+      .function("close", &Store::Close)
+      .function("dim", &Store::Dim)
+      .function("isOpen", &Store::IsOpen);
+}
