@@ -145,10 +145,6 @@ Status EngineImpl::LoadOrRebuildManifest() {
       env_->RenameFile(JoinPath(dir_, kManifestFile), to);
       recovery_.actions.push_back("global_index.json unreadable (" + s.message() +
                                   "): moved to " + to + ", rebuilt from the segments");
-    } else {
-      problems_.push_back("Global index mismatch: " + s.message() +
-                          " (read-only: rebuilt in memory from the segments; a read-write open "
-                          "or `t4dx global-index rebuild` repairs the file)");
     }
     rebuild = true;
   }
@@ -287,7 +283,7 @@ Status EngineImpl::OpenSegments() {
     std::string d = JoinPath(dir_, SegmentDirName(ms.id));
     std::unique_ptr<SegmentReader> r;
     Status s = SegmentReader::Open(env_, d, &r);
-    if (s.ok() && ms.lsn_min >= first_retained_wal_lsn) {
+    if (s.ok() && !opts_.read_only && ms.lsn_min >= first_retained_wal_lsn) {
       // Recent segments the retained WAL still covers are verified block by block now:
       // they are small, and they are the ones a damaged copy can be rebuilt from.
       std::vector<SegmentProblem> problems;
@@ -567,6 +563,9 @@ Status EngineImpl::ReplayWal() {
       sum.file_bytes = size;
       s = Status::OK();
     }
+    // A read-only open beside a running writer may see a sealed file deleted by retention
+    // between listing and reading: everything in it is in a segment already.
+    if (s.IsNotFound() && opts_.read_only) continue;
     if (!s.ok()) return s.WithContext("WAL replay of " + path);
     recovery_.wal_bytes_read += sum.file_bytes;
     if (!sum.has_problem) continue;
