@@ -1,8 +1,8 @@
 // A real crash test. The test binary re-executes itself (/proc/self/exe with a gtest
 // filter selecting CrashChild.Writer) as a child process that writes to a store in a temp
 // directory on the POSIX Env with WalSync::kAlways, a small flush threshold and the
-// compactor thread on (flush threshold 32 items, merges of 4), so flushes and merges run
-// all the time. Before each operation the
+// compactor thread on (flush threshold 32 items, merges of 4, WAL retention 200 entries),
+// so flushes, merges and WAL file deletions run all the time. Before each operation the
 // child reports its intent on a pipe, after the acknowledgement the outcome. The parent
 // kills it with SIGKILL at a seeded random moment (also while it opens and recovers),
 // reopens the store and checks: every acknowledged write is there with its content, no
@@ -11,13 +11,12 @@
 //
 // T4DX_CRASH_CYCLES sets the number of cycles (default 200); T4DX_CRASH_SEED the seed.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdio>
@@ -45,7 +44,8 @@ Item VersionedItem(const std::string& id, uint64_t version) {
   it.kind = version % 3 == 0 ? "note" : "episode";
   it.content = id + " @" + std::to_string(version);
   it.timestamp = int64_t(version);
-  it.embedding = testutil::RandomVector(kDim, version * 1315423911ull + std::hash<std::string>()(id));
+  it.embedding =
+      testutil::RandomVector(kDim, version * 1315423911ull + std::hash<std::string>()(id));
   it.metadata["v"] = MetaValue::Number(double(version));
   return it;
 }
@@ -55,6 +55,7 @@ Options StoreOptions(bool background) {
   o.wal_sync = WalSync::kAlways;
   o.flush_threshold_items = 32;
   o.compaction_fanout = 4;
+  o.wal_retention_entries = 200;  // sealed WAL files are deleted too, under crashes
   o.background_compaction = background;
   return o;
 }
@@ -127,7 +128,8 @@ void Report(int fd, const std::string& line) {
 TEST(CrashChild, Writer) {
   const char* dir = std::getenv(kChildDirVar);
   if (dir == nullptr) GTEST_SKIP() << "runs only as the child process of CrashTest";
-  RunChild(dir, std::atoi(std::getenv(kChildFdVar)), std::strtoull(std::getenv(kChildSeedVar), nullptr, 10));
+  RunChild(dir, std::atoi(std::getenv(kChildFdVar)),
+           std::strtoull(std::getenv(kChildSeedVar), nullptr, 10));
 }
 
 // ---- the parent ----
@@ -166,7 +168,8 @@ struct ChildRun {
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch()).count();
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 // Starts the child, kills it after kill_after_ms (counted from its "ready" line when
@@ -226,8 +229,10 @@ ChildRun RunOneChild(const std::string& dir, uint64_t seed, int kill_after_ms, b
     if (r > 0) {
       char tmp[4096];
       ssize_t n = ::read(fds[0], tmp, sizeof(tmp));
-      if (n <= 0) eof = true;
-      else buf.append(tmp, size_t(n));
+      if (n <= 0)
+        eof = true;
+      else
+        buf.append(tmp, size_t(n));
       consume();
     }
     if (NowMs() - start > 20000) break;  // a child that never gets ready
@@ -266,12 +271,15 @@ std::string Observe(Engine* db, const std::string& id, std::optional<uint64_t>* 
   uint64_t v = uint64_t(got.timestamp);
   Item want = VersionedItem(id, v);
   want.embedding = testutil::Normalized(want.embedding);
-  if (!(got == want)) return "Get(" + id + ") content differs from the version it claims (" + got.content + ")";
+  if (!(got == want))
+    return "Get(" + id + ") content differs from the version it claims (" + got.content + ")";
   *state = v;
   return "";
 }
 
-std::string Show(const std::optional<uint64_t>& v) { return v ? "@" + std::to_string(*v) : "absent"; }
+std::string Show(const std::optional<uint64_t>& v) {
+  return v ? "@" + std::to_string(*v) : "absent";
+}
 
 // Reopens the store and checks it against the model; resolves the in-flight op.
 // read_only: the check opens without the lock and changes nothing (the next child does the
@@ -310,7 +318,8 @@ std::string CheckStore(const std::string& dir, Model* model, const std::optional
       if (!err.empty()) return err;
       seen[id] = state;
       auto old_it = model->find(id);
-      std::optional<uint64_t> old = old_it == model->end() ? std::nullopt : old_it->second;
+      std::optional<uint64_t> old;
+      if (old_it != model->end()) old = old_it->second;
       all_old = all_old && state == old;
       all_new = all_new && state == after[id];
     }
@@ -324,12 +333,15 @@ std::string CheckStore(const std::string& dir, Model* model, const std::optional
   uint64_t live = 0;
   for (auto& kv : *model) live += kv.second ? 1 : 0;
   uint64_t n = 0;
-  if (!db->Count(&n).ok() || n != live) return "Count " + std::to_string(n) + ", expected " + std::to_string(live);
+  if (!db->Count(&n).ok() || n != live)
+    return "Count " + std::to_string(n) + ", expected " + std::to_string(live);
   std::vector<std::string> ids = testutil::ScanIds(db.get(), &s);
   if (!s.ok()) return "Scan: " + s.ToString();
   std::set<std::string> unique(ids.begin(), ids.end());
   if (unique.size() != ids.size()) return "an id appears twice in Scan";
-  if (unique.size() != live) return "Scan returned " + std::to_string(unique.size()) + " ids, expected " + std::to_string(live);
+  if (unique.size() != live)
+    return "Scan returned " + std::to_string(unique.size()) + " ids, expected " +
+           std::to_string(live);
   // A search for a live item's vector finds it.
   for (auto& kv : *model) {
     if (!kv.second) continue;
@@ -337,7 +349,8 @@ std::string CheckStore(const std::string& dir, Model* model, const std::optional
     so.k = 3;
     SearchResult r;
     s = db->Search(VersionedItem(kv.first, *kv.second).embedding, so, &r);
-    if (!s.ok() || r.hits.empty() || r.hits[0].id != kv.first) return "search did not find " + kv.first;
+    if (!s.ok() || r.hits.empty() || r.hits[0].id != kv.first)
+      return "search did not find " + kv.first;
     break;
   }
   std::string report;

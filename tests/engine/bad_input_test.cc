@@ -47,7 +47,8 @@ class BadInputTest : public ::testing::Test {
   // s must be code with every part in its message, and the store unchanged.
   void ExpectRejected(const Status& s, Status::Code code, const std::vector<std::string>& parts) {
     EXPECT_EQ(s.code(), code) << s.ToString();
-    for (auto& p : parts) EXPECT_TRUE(Contains(s.message(), p)) << "'" << p << "' not in: " << s.message();
+    for (auto& p : parts)
+      EXPECT_TRUE(Contains(s.message(), p)) << "'" << p << "' not in: " << s.message();
     uint64_t n = 0;
     ASSERT_TRUE(db_->Count(&n).ok());
     EXPECT_EQ(n, count_) << "a rejected call changed Count";
@@ -72,7 +73,8 @@ class BadInputTest : public ::testing::Test {
 TEST_F(BadInputTest, WrongDimension) {
   Item it = Good("x");
   it.embedding.resize(7);
-  ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument, {"item.embedding", "dimension 7", "store has 8"});
+  ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument,
+                 {"item.embedding", "dimension 7", "store has 8"});
   it.embedding.resize(9, 0.5f);
   ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument, {"dimension 9", "store has 8"});
   SearchResult r;
@@ -104,7 +106,8 @@ TEST_F(BadInputTest, NanAndInf) {
   ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument, {"item.embedding[3]", "infinite"});
   it = Good("x");
   it.metadata["score"] = MetaValue::Number(std::nan(""));
-  ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument, {"item.metadata.score", "not finite"});
+  ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument,
+                 {"item.metadata.score", "not finite"});
   std::vector<float> q(kDim, 1.0f);
   q[2] = std::numeric_limits<float>::quiet_NaN();
   SearchResult r;
@@ -161,17 +164,21 @@ TEST_F(BadInputTest, ContentAndMetadataOverLimits) {
   ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument, {"item.content", "UTF-8"});
   it = Good("x");
   it.kind.assign(65, 'k');
-  ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument, {"item.kind", "65 bytes", "at most 64"});
+  ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument,
+                 {"item.kind", "65 bytes", "at most 64"});
   it = Good("x");
   for (int i = 0; i < 65; i++) it.metadata["k" + std::to_string(i)] = MetaValue::Bool(true);
-  ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument, {"item.metadata", "keys", "at most 64"});
+  ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument,
+                 {"item.metadata", "keys", "at most 64"});
   it = Good("x");
   it.metadata[std::string(129, 'k')] = MetaValue::Bool(true);
-  ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument, {"item.metadata", "key of 129 bytes"});
+  ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument,
+                 {"item.metadata", "key of 129 bytes"});
   it = Good("x");
   it.metadata["big"] = MetaValue::String(std::string(opts_.max_metadata_bytes, 'm'));
-  ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument,
-                 {"item.metadata", "bytes as JSON", "at most " + std::to_string(opts_.max_metadata_bytes)});
+  ExpectRejected(
+      db_->Put(it), Status::Code::kInvalidArgument,
+      {"item.metadata", "bytes as JSON", "at most " + std::to_string(opts_.max_metadata_bytes)});
   it = Good("x");
   it.metadata[""] = MetaValue::Bool(true);
   ExpectRejected(db_->Put(it), Status::Code::kInvalidArgument, {"item.metadata", "empty key"});
@@ -184,14 +191,17 @@ TEST_F(BadInputTest, BatchWithOneBadItemIsRejectedWhole) {
   std::vector<Item> batch;
   for (int i = 0; i < 5; i++) batch.push_back(Good("b" + std::to_string(i)));
   batch[2].embedding[1] = std::numeric_limits<float>::quiet_NaN();
-  ExpectRejected(db_->PutBatch(batch), Status::Code::kInvalidArgument, {"items[2].embedding[1]", "NaN"});
+  ExpectRejected(db_->PutBatch(batch), Status::Code::kInvalidArgument,
+                 {"items[2].embedding[1]", "NaN"});
   batch[2] = Good("b/2");
   ExpectRejected(db_->PutBatch(batch), Status::Code::kInvalidArgument, {"items[2].id", "'/'"});
   batch[2] = Good("b2");
   batch[4].embedding.resize(3);
-  ExpectRejected(db_->PutBatch(batch), Status::Code::kInvalidArgument, {"items[4].embedding", "dimension 3"});
+  ExpectRejected(db_->PutBatch(batch), Status::Code::kInvalidArgument,
+                 {"items[4].embedding", "dimension 3"});
   batch[4] = Good("b1");
-  ExpectRejected(db_->PutBatch(batch), Status::Code::kInvalidArgument, {"items[4].id", "'b1'", "items[1]"});
+  ExpectRejected(db_->PutBatch(batch), Status::Code::kInvalidArgument,
+                 {"items[4].id", "'b1'", "items[1]"});
   ExpectRejected(db_->PutBatch({}), Status::Code::kInvalidArgument, {"items", "empty"});
   batch[4] = Good("b4");
   for (int i = 0; i < 5; i++) {
@@ -204,7 +214,8 @@ TEST_F(BadInputTest, BatchWithOneBadItemIsRejectedWhole) {
   small.max_batch_items = 4;
   ASSERT_TRUE(Engine::Open(small, kStore, &db_).ok());
   Snapshot();
-  ExpectRejected(db_->PutBatch(batch), Status::Code::kInvalidArgument, {"batch of 5 items", "limit of 4"});
+  ExpectRejected(db_->PutBatch(batch), Status::Code::kInvalidArgument,
+                 {"batch of 5 items", "limit of 4"});
 }
 
 // The first vector fixes a new store's dimension; a batch that disagrees with itself on
@@ -232,10 +243,11 @@ TEST_F(BadInputTest, SearchArguments) {
   SearchOptions so;
   so.k = 0;
   SearchResult r;
-  ExpectRejected(db_->Search(std::vector<float>(kDim, 1.0f), so, &r), Status::Code::kInvalidArgument, {"k: 0"});
+  ExpectRejected(db_->Search(std::vector<float>(kDim, 1.0f), so, &r),
+                 Status::Code::kInvalidArgument, {"k: 0"});
   so.k = opts_.max_k + 1;
-  ExpectRejected(db_->Search(std::vector<float>(kDim, 1.0f), so, &r), Status::Code::kInvalidArgument,
-                 {"k: " + std::to_string(opts_.max_k + 1)});
+  ExpectRejected(db_->Search(std::vector<float>(kDim, 1.0f), so, &r),
+                 Status::Code::kInvalidArgument, {"k: " + std::to_string(opts_.max_k + 1)});
   so.k = 1;
   ExpectRejected(db_->Search({}, so, &r), Status::Code::kInvalidArgument, {"query_vector"});
 }
@@ -275,7 +287,8 @@ class StoreFormatTest : public ::testing::Test {
     opts_.background_compaction = false;
     std::unique_ptr<Engine> db;
     ASSERT_TRUE(Engine::Open(opts_, kStore, &db).ok());
-    for (int i = 0; i < 10; i++) ASSERT_TRUE(db->Put(testutil::MakeItem("s" + std::to_string(i), kDim, i)).ok());
+    for (int i = 0; i < 10; i++)
+      ASSERT_TRUE(db->Put(testutil::MakeItem("s" + std::to_string(i), kDim, i)).ok());
     ASSERT_TRUE(db->Flush().ok());
     ASSERT_TRUE(db->Put(testutil::MakeItem("late", kDim, 99)).ok());
     ASSERT_TRUE(db->Close().ok());

@@ -142,5 +142,9 @@ inline int CyclesFromEnv(int default_cycles) {
   return n > 0 ? n : default_cycles;
 }
 
+// True when T4DX_CRASH_CYCLES is set: a reduced run (sanitizer builds); suites shrink
+// their data and sample instead of sweeping.
+inline bool ReducedRun() { return CyclesFromEnv(0) > 0; }
+
 }  // namespace testutil
 }  // namespace t4dx

@@ -6,8 +6,8 @@
 
 #include <limits>
 #include <map>
-#include <set>
 #include <random>
+#include <set>
 
 #include "engine/engine_test_util.h"
 
@@ -54,12 +54,15 @@ class ModelTest : public ::testing::TestWithParam<ModelParam> {
         if (!s.IsNotFound()) return "Get(" + id + ") should be NotFound: " + s.ToString();
       } else {
         if (!s.ok()) return "Get(" + id + "): " + s.ToString();
-        if (!(got == it->second)) return "Get(" + id + ") returned '" + got.content + "', model '" + it->second.content + "'";
+        if (!(got == it->second))
+          return "Get(" + id + ") returned '" + got.content + "', model '" + it->second.content +
+                 "'";
       }
     }
     uint64_t n = 0;
     Status s = db_->Count(&n);
-    if (!s.ok() || n != model_.size()) return "Count " + std::to_string(n) + ", model " + std::to_string(model_.size());
+    if (!s.ok() || n != model_.size())
+      return "Count " + std::to_string(n) + ", model " + std::to_string(model_.size());
     // Scan: timestamp order, ties by id.
     std::vector<std::pair<int64_t, std::string>> want;
     for (auto& kv : model_) want.push_back({kv.second.timestamp, kv.first});
@@ -70,7 +73,8 @@ class ModelTest : public ::testing::TestWithParam<ModelParam> {
     s = db_->Scan(so, [&](const Item& item) {
       got.push_back({item.timestamp, item.id});
       auto it = model_.find(item.id);
-      if (bad.empty() && (it == model_.end() || !(it->second == item))) bad = "Scan item " + item.id + " differs";
+      if (bad.empty() && (it == model_.end() || !(it->second == item)))
+        bad = "Scan item " + item.id + " differs";
       return true;
     });
     if (!s.ok()) return "Scan: " + s.ToString();
@@ -85,12 +89,14 @@ class ModelTest : public ::testing::TestWithParam<ModelParam> {
     ranged.include_embedding = false;
     std::vector<std::string> rids, want_r;
     for (auto& w : want)
-      if (w.first >= from && w.first < to && want_r.size() < ranged.limit) want_r.push_back(w.second);
+      if (w.first >= from && w.first < to && want_r.size() < ranged.limit)
+        want_r.push_back(w.second);
     s = db_->Scan(ranged, [&](const Item& item) {
       rids.push_back(item.id);
       return true;
     });
-    if (!s.ok() || rids != want_r) return "ranged Scan [" + std::to_string(from) + "," + std::to_string(to) + ") differs";
+    if (!s.ok() || rids != want_r)
+      return "ranged Scan [" + std::to_string(from) + "," + std::to_string(to) + ") differs";
     // Search for the exact vector of a random live item: it is the best hit.
     if (!model_.empty()) {
       auto it = model_.begin();
@@ -105,13 +111,15 @@ class ModelTest : public ::testing::TestWithParam<ModelParam> {
       std::string best;
       float best_score = -std::numeric_limits<float>::infinity();
       for (auto& kv : model_) {
-        float sc = Score(GetParam().metric, it->second.embedding.data(), kv.second.embedding.data(), kDim);
+        float sc =
+            Score(GetParam().metric, it->second.embedding.data(), kv.second.embedding.data(), kDim);
         if (sc > best_score) {
           best_score = sc;
           best = kv.first;
         }
       }
-      if (GetParam().metric != Metric::kInnerProduct && best != it->first) return "model best is not the item itself";
+      if (GetParam().metric != Metric::kInnerProduct && best != it->first)
+        return "model best is not the item itself";
       if (r.hits.empty() || r.hits[0].id != best) {
         return "Search for the vector of " + it->first + " returned " +
                (r.hits.empty() ? std::string("nothing") : r.hits[0].id) + ", exact best " + best;
@@ -193,15 +201,18 @@ TEST_P(ModelTest, RandomOperationsMatchTheModel) {
   EXPECT_TRUE(healthy) << report;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Seeds, ModelTest,
-    ::testing::Values(ModelParam{1, false, Metric::kCosine}, ModelParam{2, false, Metric::kCosine},
-                      ModelParam{3, false, Metric::kL2}, ModelParam{4, false, Metric::kInnerProduct},
-                      ModelParam{5, true, Metric::kCosine}, ModelParam{6, true, Metric::kL2}),
-    [](const ::testing::TestParamInfo<ModelParam>& i) {
-      return "Seed" + std::to_string(i.param.seed) + (i.param.background ? "Background" : "") +
-             MetricName(i.param.metric);
-    });
+INSTANTIATE_TEST_SUITE_P(Seeds, ModelTest,
+                         ::testing::Values(ModelParam{1, false, Metric::kCosine},
+                                           ModelParam{2, false, Metric::kCosine},
+                                           ModelParam{3, false, Metric::kL2},
+                                           ModelParam{4, false, Metric::kInnerProduct},
+                                           ModelParam{5, true, Metric::kCosine},
+                                           ModelParam{6, true, Metric::kL2}),
+                         [](const ::testing::TestParamInfo<ModelParam>& i) {
+                           return "Seed" + std::to_string(i.param.seed) +
+                                  (i.param.background ? "Background" : "") +
+                                  MetricName(i.param.metric);
+                         });
 
 }  // namespace
 }  // namespace t4dx

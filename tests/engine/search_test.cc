@@ -30,7 +30,8 @@ struct Truth {
     if (metric == Metric::kCosine) it.embedding = testutil::Normalized(it.embedding);
     items[it.id] = std::move(it);
   }
-  std::vector<std::string> TopK(const std::vector<float>& query, size_t k, const Filter& f = {}) const {
+  std::vector<std::string> TopK(const std::vector<float>& query, size_t k,
+                                const Filter& f = {}) const {
     std::vector<float> q = query;
     if (metric == Metric::kCosine) q = testutil::Normalized(q);
     std::vector<std::pair<float, std::string>> all;
@@ -102,9 +103,10 @@ TEST_P(RecallTest, RecallAt10AtDefaultEf) {
     }
     ASSERT_TRUE(db->PutBatch(batch).ok());
   };
-  // 4200 items flushed and indexed, then 800 more: one unindexed segment (flushed on the
-  // writer's thread), one frozen MemTable and the mutable MemTable.
-  for (int b = 0; b < 42; b++) put_batch(100);
+  // 4200 items flushed and indexed (2100 in a reduced run), then 800 more: one unindexed
+  // segment (flushed on the writer's thread), one frozen MemTable and the mutable one.
+  const int indexed_batches = testutil::ReducedRun() ? 21 : 42;
+  for (int b = 0; b < indexed_batches; b++) put_batch(100);
   ASSERT_TRUE(db->Flush().ok());
   for (int b = 0; b < 8; b++) put_batch(100);
 
@@ -124,7 +126,7 @@ TEST_P(RecallTest, RecallAt10AtDefaultEf) {
   EXPECT_EQ(stages["hnsw"]["method"], "graph") << plan;
   EXPECT_EQ(stages["hnsw"]["ef"].get<uint64_t>(), o.hnsw_ef_search) << plan;
 
-  const int kQueries = 200;
+  const int kQueries = testutil::ReducedRun() ? 60 : 200;
   double total = 0;
   for (int qi = 0; qi < kQueries; qi++) {
     std::vector<float> q = next_vector();
@@ -284,7 +286,9 @@ TEST_F(FilteredSearchTest, KindTagsAndTimeRange) {
   ASSERT_TRUE(db_->Explain(Gaussian(kDim, rng), so, &plan).ok());
   json p = json::parse(plan);
   EXPECT_EQ(p["segments_skipped"].size(), p["segments_total"].get<size_t>()) << plan;
-  EXPECT_TRUE(testutil::Contains(p["segments_skipped"][0]["reason"].get<std::string>(), "time range")) << plan;
+  EXPECT_TRUE(
+      testutil::Contains(p["segments_skipped"][0]["reason"].get<std::string>(), "time range"))
+      << plan;
 }
 
 TEST_F(FilteredSearchTest, ExplainNamesEveryPart) {
@@ -336,7 +340,8 @@ TEST(ReadYourWritesTest, ConcurrentWritersAndReader) {
   o.background_compaction = true;
   std::unique_ptr<Engine> db;
   ASSERT_TRUE(Engine::Open(o, "/ryw", &db).ok());
-  const int kPerWriter = testutil::CyclesFromEnv(0) > 0 ? 120 : 300;
+  // 1500 items in all: past the planner's small-store size, so the graph is used too.
+  const int kPerWriter = testutil::ReducedRun() ? 120 : 500;
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Item> acked;
@@ -356,7 +361,8 @@ TEST(ReadYourWritesTest, ConcurrentWritersAndReader) {
       note(who + ": search failed: " + s.ToString());
       misses++;
     } else if (r.hits.empty() || r.hits[0].id != it.id) {
-      note(who + ": search for " + it.id + " returned " + (r.hits.empty() ? "nothing" : r.hits[0].id));
+      note(who + ": search for " + it.id + " returned " +
+           (r.hits.empty() ? "nothing" : r.hits[0].id));
       misses++;
     }
   };
@@ -429,15 +435,15 @@ class HnswPersistenceTest : public ::testing::Test {
     ASSERT_TRUE(Engine::Open(opts_, kStore, &db).ok());
     std::mt19937_64 rng(5);
     std::vector<Item> batch;
-    for (int i = 0; i < 1500; i++) {
+    for (uint64_t i = 0; i < items_; i++) {
       Item it;
       it.id = "h" + std::to_string(i);
       it.content = it.id;
-      it.timestamp = i;
+      it.timestamp = int64_t(i);
       it.embedding = Gaussian(kDim, rng);
       truth_.Put(it);
       batch.push_back(it);
-      if (batch.size() == 250) {
+      if (batch.size() == 250 || i + 1 == items_) {
         ASSERT_TRUE(db->PutBatch(batch).ok());
         batch.clear();
       }
@@ -492,7 +498,8 @@ class HnswPersistenceTest : public ::testing::Test {
     for (int i = 0; i < 100 && did; i++) ASSERT_TRUE(db->MaintenanceStep(&did).ok());
     h = testutil::Describe(db.get(), View::kHnswStats);
     EXPECT_TRUE(h["in_sync"].get<bool>()) << h.dump();
-    EXPECT_EQ(h["indexed_vectors"].get<uint64_t>(), 1500u) << h.dump();  // h7: deleted in the MemTable
+    EXPECT_EQ(h["indexed_vectors"].get<uint64_t>(), items_)
+        << h.dump();  // h7: deleted in the MemTable
     EXPECT_GE(RecallOf(db.get()), 0.95);
     std::string report;
     bool healthy = false;
@@ -506,6 +513,8 @@ class HnswPersistenceTest : public ::testing::Test {
   }
 
   const std::string kStore = "/persist";
+  // Above the planner's small-store size (1024), under which it scans exactly.
+  const uint64_t items_ = testutil::ReducedRun() ? 1200 : 1500;
   std::unique_ptr<Env> env_;
   Options opts_;
   Truth truth_;
@@ -519,7 +528,8 @@ TEST_F(HnswPersistenceTest, RoundTripLoadsTheSavedIndex) {
   json h = testutil::Describe(db.get(), View::kHnswStats);
   EXPECT_TRUE(testutil::Contains(h["load_note"].get<std::string>(), "loaded")) << h.dump();
   EXPECT_TRUE(h["in_sync"].get<bool>()) << h.dump();
-  EXPECT_EQ(h["indexed_vectors"].get<uint64_t>(), 1500u) << h.dump();  // h7: deleted in the MemTable
+  EXPECT_EQ(h["indexed_vectors"].get<uint64_t>(), items_)
+      << h.dump();  // h7: deleted in the MemTable
   EXPECT_EQ(h["deleted_marked"].get<uint64_t>(), 0u) << "h7 was deleted in the MemTable only";
   EXPECT_TRUE(testutil::Describe(db.get(), View::kRecoveryReport)["hnsw_loaded"].get<bool>());
   // The segments are indexed: the HNSW answers, not an exact scan.
@@ -565,10 +575,16 @@ TEST_F(HnswPersistenceTest, ExplicitRebuildReportsProgress) {
   ASSERT_TRUE(Engine::Open(opts_, kStore, &db).ok());
   uint64_t last_done = 0, last_total = 0;
   std::string result;
-  ASSERT_TRUE(db->RebuildHnsw([&](uint64_t d, uint64_t t) { last_done = d; last_total = t; }, &result).ok());
+  ASSERT_TRUE(db->RebuildHnsw(
+                    [&](uint64_t d, uint64_t t) {
+                      last_done = d;
+                      last_total = t;
+                    },
+                    &result)
+                  .ok());
   EXPECT_EQ(last_done, last_total);
   EXPECT_GT(last_total, 0u);
-  EXPECT_EQ(json::parse(result)["vectors"].get<uint64_t>(), 1500u) << result;
+  EXPECT_EQ(json::parse(result)["vectors"].get<uint64_t>(), items_) << result;
   EXPECT_GE(RecallOf(db.get()), 0.95);
 }
 
@@ -596,19 +612,24 @@ TEST(SearchVisibilityTest, DeletesAndOverwritesNeverReturned) {
     ASSERT_TRUE(db->Put(it).ok());
     truth.Put(it);
   };
-  for (int i = 0; i < 600; i++) put("v" + std::to_string(i), "v" + std::to_string(i) + " old");
+  // More items than the planner scans exactly for a small store: the graph is walked.
+  const int kItems = 1500;
+  for (int i = 0; i < kItems; i++) put("v" + std::to_string(i), "v" + std::to_string(i) + " old");
   ASSERT_TRUE(db->Flush().ok());
+  std::string plan;
+  ASSERT_TRUE(db->Explain(truth.items.begin()->second.embedding, SearchOptions(), &plan).ok());
+  EXPECT_TRUE(testutil::Contains(plan, "\"method\":\"graph\"")) << plan;
   int round = 0;
   auto churn = [&] {
     // Overwrite 40 ids with new vectors, delete 40.
     for (int i = 0; i < 40; i++) {
-      std::string id = "v" + std::to_string((round * 97 + i * 13) % 600);
+      std::string id = "v" + std::to_string((round * 97 + i * 13) % kItems);
       if (!truth.items.count(id)) continue;
       old_vectors[id] = truth.items[id].embedding;
       put(id, id + " new " + std::to_string(round));
     }
     for (int i = 0; i < 40; i++) {
-      std::string id = "v" + std::to_string((round * 89 + i * 7 + 3) % 600);
+      std::string id = "v" + std::to_string((round * 89 + i * 7 + 3) % kItems);
       if (!truth.items.count(id)) continue;
       old_vectors[id] = truth.items[id].embedding;
       ASSERT_TRUE(db->Delete(id).ok());

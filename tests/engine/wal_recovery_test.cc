@@ -100,7 +100,8 @@ class WalRecoveryTest : public ::testing::TestWithParam<bool> {
     std::string found;
     int n = 0;
     for (auto& c : testutil::Children(env_.get(), qdir)) {
-      if (c.size() >= suffix.size() && c.compare(c.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      if (c.size() >= suffix.size() &&
+          c.compare(c.size() - suffix.size(), suffix.size(), suffix) == 0) {
         found = c;
         n++;
       }
@@ -161,12 +162,14 @@ class WalRecoveryTest : public ::testing::TestWithParam<bool> {
     bool named = false;
     for (auto& p : st["problems"]) {
       std::string m = p.get<std::string>();
-      named = named || (Contains(m, "wal.jsonl:" + std::to_string(bad_line)) &&
-                        Contains(m, "byte " + std::to_string(bad_offset)) && Contains(m, reason_part));
+      named =
+          named || (Contains(m, "wal.jsonl:" + std::to_string(bad_line)) &&
+                    Contains(m, "byte " + std::to_string(bad_offset)) && Contains(m, reason_part));
     }
     EXPECT_TRUE(named) << st["problems"].dump();
     json rr = testutil::Describe(db.get(), View::kRecoveryReport);
-    EXPECT_EQ(rr["corrupt_bytes_quarantined"].get<uint64_t>(), original.size() - bad_offset) << rr.dump();
+    EXPECT_EQ(rr["corrupt_bytes_quarantined"].get<uint64_t>(), original.size() - bad_offset)
+        << rr.dump();
     EXPECT_EQ(rr["recovery_mode"], "default");
     // The store takes writes again, and a second open is clean.
     Item more = testutil::MakeItem("after", kDim, 99, 5000);
@@ -238,7 +241,8 @@ TEST_P(WalRecoveryTest, ZeroFilledTail) {
   json rr = testutil::Describe(db.get(), View::kRecoveryReport);
   EXPECT_EQ(rr["torn_bytes_cut"].get<uint64_t>(), zeros.size()) << rr.dump();
   bool mentioned = false;
-  for (auto& a : rr["actions"]) mentioned = mentioned || Contains(a.get<std::string>(), "zero-filled");
+  for (auto& a : rr["actions"])
+    mentioned = mentioned || Contains(a.get<std::string>(), "zero-filled");
   EXPECT_TRUE(mentioned) << rr.dump();
 }
 
@@ -259,7 +263,8 @@ TEST_P(WalRecoveryTest, InvalidJson) {
   Build(5);
   auto lines = Lines(WalPath());
   // A line with a right checksum whose JSON is broken (a writer bug, not bit rot).
-  lines[2].text = Seal("{\"v\":1,\"lsn\":3,\"timestamp\":5,\"op_type\":\"put\",\"item\":{\"id\":\"w3\",");
+  lines[2].text =
+      Seal("{\"v\":1,\"lsn\":3,\"timestamp\":5,\"op_type\":\"put\",\"item\":{\"id\":\"w3\",");
   WriteLines(WalPath(), lines);
   std::string original = testutil::ReadAll(env_.get(), WalPath());
   ExpectCorruptionHandled(original, 3, lines[2].offset, "JSON", 5);
@@ -354,7 +359,8 @@ TEST_P(WalRecoveryTest, TornBatchIsAllOrNothing) {
     std::unique_ptr<Engine> db;
     ASSERT_TRUE(Engine::Open(opts_, kStore, &db).ok());
     std::vector<Item> batch;
-    for (int i = 3; i <= 6; i++) batch.push_back(testutil::MakeItem("w" + std::to_string(i), kDim, i));
+    for (int i = 3; i <= 6; i++)
+      batch.push_back(testutil::MakeItem("w" + std::to_string(i), kDim, i));
     ASSERT_TRUE(db->PutBatch(batch).ok());
     ASSERT_TRUE(db->Close().ok());
   }
