@@ -120,10 +120,13 @@ struct Describer {
     for (auto& kv : e.segs_) {
       if (!kv.second->indexed) unindexed_segments++;
     }
-    for (auto& kv : e.label_map_) {
-      if (e.hnsw_ && e.hnsw_->Contains(kv.first)) in_index++;
-      else lag++;
+    if (e.hnsw_) {
+      std::vector<uint64_t> labels;
+      labels.reserve(e.label_map_.size());
+      for (auto& kv : e.label_map_) labels.push_back(kv.first);
+      in_index = e.hnsw_->CountLive(labels.data(), labels.size());
     }
+    lag = stored - in_index;
     uint64_t mem_vectors = 0;
     for (const MemTable* m : {e.mem_.get(), e.imm_.get()}) {
       if (m) m->ForEach([&](const MemEntry& me) { mem_vectors += !me.deleted && !me.item.embedding.empty(); });
@@ -230,6 +233,7 @@ struct Describer {
     j["started_ms"] = r.started_ms;
     j["duration_ms"] = r.duration_us / 1000.0;
     j["wal_files"] = r.wal_files;
+    j["wal_files_checksums_only"] = r.wal_files_checksums_only;
     j["wal_bytes_read"] = r.wal_bytes_read;
     j["entries_replayed"] = r.entries_replayed;
     j["entries_skipped"] = r.entries_skipped;

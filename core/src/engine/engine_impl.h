@@ -47,7 +47,8 @@ constexpr bool kHaveThreads = true;
 struct RecoveryReport {
   int64_t started_ms = 0;
   int64_t duration_us = 0;
-  uint64_t wal_files = 0;
+  uint64_t wal_files = 0;          // WAL files replayed
+  uint64_t wal_files_checksums_only = 0;  // of them, wholly in segments: checksums only
   uint64_t wal_bytes_read = 0;
   uint64_t entries_replayed = 0;   // records applied to the MemTable
   uint64_t entries_skipped = 0;    // already in segments
@@ -61,6 +62,9 @@ struct RecoveryReport {
   bool hnsw_loaded = false;
   std::string hnsw_note;
 };
+
+// The manifest's entry for the segment `id` described by meta.
+ManifestSegment ToManifestSegment(uint64_t id, const SegmentMeta& meta);
 
 class EngineImpl final : public Engine {
  public:
@@ -162,6 +166,7 @@ class EngineImpl final : public Engine {
   Status RebuildSegmentFromWal(const ManifestSegment& ms, const Status& why, bool* rebuilt);
   Status QuarantineSegment(const ManifestSegment& ms, const Status& why);
   Status ReplayWal();
+  uint64_t FirstWalLsn(size_t i, const std::vector<std::pair<uint64_t, std::string>>& files);
   Status LoadHnsw();
   Status WriteRecoveryReport();
   std::string Quarantine(const std::string& name, const std::string& suffix);

@@ -6,10 +6,17 @@
 #include <set>
 
 #include "engine/engine_impl.h"
+#include "vector/hnsw_bulk_add.h"
 #include "segment/segment_format.h"
 #include "wal/wal_format.h"
 
 namespace t4dx {
+
+namespace {
+// Vectors one IndexOnce adds at most (about a quarter of a second natively): a flush
+// waits at most that long, and a cooperative MaintenanceStep returns that often.
+constexpr size_t kIndexStepVectors = 512;
+}  // namespace
 
 void EngineImpl::Log(LogLevel level, const std::string& msg) const {
   if (opts_.log) opts_.log(level, msg);
@@ -23,6 +30,20 @@ HnswParams EngineImpl::MakeHnswParams() const {
   p.ef_construction = opts_.hnsw_ef_construction;
   p.ef_search = opts_.hnsw_ef_search;
   return p;
+}
+
+ManifestSegment ToManifestSegment(uint64_t id, const SegmentMeta& meta) {
+  ManifestSegment ms;
+  ms.id = id;
+  ms.count = meta.count;
+  ms.live = meta.live;
+  ms.lsn_min = meta.lsn_min;
+  ms.lsn_max = meta.lsn_max;
+  ms.time_min = meta.time_min;
+  ms.time_max = meta.time_max;
+  ms.bytes = meta.total_bytes;
+  ms.meta_checksum = meta.meta_checksum;
+  return ms;
 }
 
 Status EngineImpl::CommitManifest(Manifest m) {
@@ -164,16 +185,7 @@ Status EngineImpl::FlushImmutable(bool* did_work) {
 
   Manifest m = manifest_;
   m.next_segment_id = id + 1;
-  ManifestSegment ms;
-  ms.id = id;
-  ms.count = meta.count;
-  ms.live = meta.live;
-  ms.lsn_min = meta.lsn_min;
-  ms.lsn_max = meta.lsn_max;
-  ms.time_min = meta.time_min;
-  ms.time_max = meta.time_max;
-  ms.bytes = meta.total_bytes;
-  ms.meta_checksum = meta.meta_checksum;
+  ManifestSegment ms = ToManifestSegment(id, meta);
   m.segments.push_back(ms);
   m.durable_lsn = std::max(m.durable_lsn, imm->max_lsn());
   s = CommitManifest(std::move(m));
@@ -326,16 +338,7 @@ Status EngineImpl::MergeOnce(bool force_all, bool* did_work) {
   for (auto& ms : m.segments)
     if (!in.count(ms.id)) keep.push_back(ms);
   if (meta.count > 0) {
-    ManifestSegment ms;
-    ms.id = id;
-    ms.count = meta.count;
-    ms.live = meta.live;
-    ms.lsn_min = meta.lsn_min;
-    ms.lsn_max = meta.lsn_max;
-    ms.time_min = meta.time_min;
-    ms.time_max = meta.time_max;
-    ms.bytes = meta.total_bytes;
-    ms.meta_checksum = meta.meta_checksum;
+    ManifestSegment ms = ToManifestSegment(id, meta);
     keep.push_back(ms);
   }
   std::sort(keep.begin(), keep.end(),
@@ -390,16 +393,21 @@ Status EngineImpl::MergeOnce(bool force_all, bool* did_work) {
   return Status::OK();
 }
 
+// Adds at most kIndexStepVectors of the first unindexed segment's vectors to the HNSW per
+// call, so a flush never waits behind a whole segment's indexing (writers stall while
+// both MemTables are full); the segment is marked indexed when none is left.
 Status EngineImpl::IndexOnce(bool* did_work) {
   *did_work = false;  // callers loop "while (did) IndexOnce(&did)"
   if (dim_.load() == 0) return Status::OK();
   std::shared_ptr<SegmentReader> target;
+  SegState* state = nullptr;
   std::shared_ptr<HnswIndex> hnsw;
   {
     std::shared_lock<std::shared_mutex> l(mu_);
     for (auto& kv : segs_) {
       if (!kv.second->indexed) {
         target = kv.second->reader;
+        state = kv.second.get();
         break;
       }
     }
@@ -416,36 +424,56 @@ Status EngineImpl::IndexOnce(bool* did_work) {
     std::unique_lock<std::shared_mutex> l(mu_);
     hnsw_ = hnsw;
   }
-  std::vector<float> vecs;
-  Status s = target->ReadVectors(0, target->meta().vectors, &vecs);
+  // The segment's vectors, shared with exact searches of it until it is indexed. Only
+  // maintenance (under maint_mu_, held by the caller) removes segments from segs_, so
+  // `state` stays valid.
+  std::shared_ptr<const std::vector<float>> vecs;
+  {
+    std::lock_guard<std::mutex> vl(state->vectors_mu);
+    if (!state->vectors) {
+      auto v = std::make_shared<std::vector<float>>();
+      Status s = target->ReadVectors(0, target->meta().vectors, v.get());
+      if (!s.ok()) {
+        Log(LogLevel::kError, "HNSW refresh failed: " + s.ToString());
+        return s;
+      }
+      state->vectors = v;
+    }
+    vecs = state->vectors;
+  }
+  uint32_t dim = target->vector_dim();
+  std::vector<HnswAddJob> jobs;
+  bool more = false;
+  {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    for (const auto& e : target->entries()) {
+      if (e.deleted || e.row < 0) continue;
+      auto it = label_map_.find(e.lsn);
+      if (it == label_map_.end() || it->second.seg != target.get()) continue;
+      if (hnsw->Contains(e.lsn) || hnsw->IsMarkedDeleted(e.lsn)) continue;
+      if (jobs.size() == kIndexStepVectors) {
+        more = true;
+        break;
+      }
+      jobs.push_back({e.lsn, vecs->data() + size_t(e.row) * dim});
+    }
+  }
+  // Labels superseded while the vectors are added are marked deleted below.
+  std::vector<uint64_t> added;
+  Status s = HnswBulkAdd(hnsw.get(), jobs, opts_.index_threads, &added);
   if (!s.ok()) {
     Log(LogLevel::kError, "HNSW refresh failed: " + s.ToString());
     return s;
-  }
-  uint32_t dim = target->vector_dim();
-  std::vector<uint64_t> added;
-  for (const auto& e : target->entries()) {
-    if (e.deleted || e.row < 0) continue;
-    {
-      std::shared_lock<std::shared_mutex> l(mu_);
-      auto it = label_map_.find(e.lsn);
-      if (it == label_map_.end() || it->second.seg != target.get()) continue;
-    }
-    if (hnsw->Contains(e.lsn) || hnsw->IsMarkedDeleted(e.lsn)) continue;
-    s = hnsw->Add(e.lsn, vecs.data() + size_t(e.row) * dim);
-    if (!s.ok()) {
-      Log(LogLevel::kError, "HNSW refresh failed: " + s.ToString());
-      return s;
-    }
-    added.push_back(e.lsn);
   }
   std::unique_lock<std::shared_mutex> l(mu_);
   for (uint64_t lab : added) {
     if (label_map_.find(lab) == label_map_.end()) hnsw->MarkDeleted(lab);
   }
+  if (more) return Status::OK();
   for (auto& kv : segs_) {
     if (kv.second->reader == target) {
       kv.second->indexed = true;
+      std::lock_guard<std::mutex> vl(kv.second->vectors_mu);
       kv.second->vectors.reset();
     }
   }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/engine_impl.h"
+#include "vector/hnsw_bulk_add.h"
 #include "segment/segment_format.h"
 #include "wal/wal_format.h"
 #include "wal/wal_reader.h"
@@ -236,21 +237,21 @@ Status EngineImpl::RebuildHnswLocked(ProgressFn progress, std::string* result_js
       return s;
     }
     const auto& entries = seg->entries();
-    for (size_t i = 0; i < entries.size(); i++) {
-      const SegmentEntryHeader& h = entries[i];
-      if (h.deleted || h.row < 0) continue;
-      bool cur;
-      {
-        std::shared_lock<std::shared_mutex> l(mu_);
+    std::vector<HnswAddJob> jobs;
+    {
+      std::shared_lock<std::shared_mutex> l(mu_);
+      for (size_t i = 0; i < entries.size(); i++) {
+        const SegmentEntryHeader& h = entries[i];
+        if (h.deleted || h.row < 0) continue;
+        done++;
         auto it = label_map_.find(h.lsn);
-        cur = it != label_map_.end() && it->second.seg == seg.get();
+        if (it == label_map_.end() || it->second.seg != seg.get()) continue;
+        jobs.push_back({h.lsn, vecs.data() + size_t(h.row) * seg->vector_dim()});
       }
-      done++;
-      if (!cur) continue;
-      T4DX_RETURN_IF_ERROR(fresh->Add(h.lsn, vecs.data() + size_t(h.row) * seg->vector_dim()));
-      added++;
-      if (progress && done % 1000 == 0) progress(done, total);
     }
+    T4DX_RETURN_IF_ERROR(HnswBulkAdd(fresh.get(), jobs, opts_.index_threads, nullptr));
+    added += jobs.size();
+    if (progress) progress(done, total);
   }
   std::shared_ptr<HnswIndex> h(std::move(fresh));
   {

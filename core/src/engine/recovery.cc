@@ -204,16 +204,7 @@ Status EngineImpl::RebuildGlobalIndexLocked(std::string* result_json) {
     max_id = std::max(max_id, kv.first);
     if (superseded.count(kv.first)) continue;
     const SegmentMeta& meta = kv.second;
-    ManifestSegment ms;
-    ms.id = kv.first;
-    ms.count = meta.count;
-    ms.live = meta.live;
-    ms.lsn_min = meta.lsn_min;
-    ms.lsn_max = meta.lsn_max;
-    ms.time_min = meta.time_min;
-    ms.time_max = meta.time_max;
-    ms.bytes = meta.total_bytes;
-    ms.meta_checksum = meta.meta_checksum;
+    ManifestSegment ms = ToManifestSegment(kv.first, meta);
     m.segments.push_back(ms);
     m.durable_lsn = std::max(m.durable_lsn, meta.lsn_max);
     if (meta.dim) m.dim = meta.dim;
@@ -332,16 +323,7 @@ Status EngineImpl::OpenSegments() {
       for (auto& k : keep) found = found || k.id == kv.first;
       if (found) continue;
       const SegmentMeta& meta = kv.second->reader->meta();
-      ManifestSegment ms;
-      ms.id = meta.id;
-      ms.count = meta.count;
-      ms.live = meta.live;
-      ms.lsn_min = meta.lsn_min;
-      ms.lsn_max = meta.lsn_max;
-      ms.time_min = meta.time_min;
-      ms.time_max = meta.time_max;
-      ms.bytes = meta.total_bytes;
-      ms.meta_checksum = meta.meta_checksum;
+      ManifestSegment ms = ToManifestSegment(meta.id, meta);
       segs.push_back(ms);
     }
     std::sort(segs.begin(), segs.end(),
@@ -473,6 +455,21 @@ Status EngineImpl::QuarantineSegment(const ManifestSegment& ms, const Status& wh
   return Status::OK();
 }
 
+// The first LSN of files[i] (sorted WAL files, the active one last with first UINT64_MAX):
+// from its name when sealed, else its first record; 0 when unknown (empty, unreadable).
+uint64_t EngineImpl::FirstWalLsn(size_t i,
+                                 const std::vector<std::pair<uint64_t, std::string>>& files) {
+  if (files[i].first != UINT64_MAX) return files[i].first;
+  uint64_t first = 0;
+  ReadWalFile(env_, JoinPath(dir_, files[i].second), WalReadOptions(),
+              [&](const WalRecord& r, const WalPosition&) {
+                first = r.lsn;
+                return Status::Aborted("first record read");
+              },
+              nullptr);
+  return first;
+}
+
 // Replays every WAL record above the manifest's durable LSN into the MemTable.
 Status EngineImpl::ReplayWal() {
   std::vector<std::string> names;
@@ -502,9 +499,22 @@ Status EngineImpl::ReplayWal() {
       recovery_.actions.push_back("WAL file " + name + " follows a corrupt entry: moved to " + to);
       continue;
     }
+    // A sealed file whose every entry is in segments already (the next file starts at or
+    // below durable_lsn + 1) is retained only to rebuild a damaged segment: its lines'
+    // checksums are verified (damage is still reported) but not decoded, which keeps an
+    // open after a flush fast. `t4dx wal check` decodes every line.
+    uint64_t covered_through = 0;
+    if (name != kWalActiveName && fi + 1 < files.size()) {
+      const uint64_t next_first = FirstWalLsn(fi + 1, files);
+      if (next_first != 0 && next_first - 1 <= durable && next_first > prev) {
+        covered_through = next_first - 1;
+      }
+    }
     recovery_.wal_files++;
+    if (covered_through) recovery_.wal_files_checksums_only++;
     WalReadOptions ro;
     ro.previous_lsn = prev;
+    ro.checksums_only = covered_through != 0;
     WalFileSummary sum;
     bool active = name == kWalActiveName;
     WalPosition bad_pos;
@@ -568,6 +578,7 @@ Status EngineImpl::ReplayWal() {
     if (s.IsNotFound() && opts_.read_only) continue;
     if (!s.ok()) return s.WithContext("WAL replay of " + path);
     recovery_.wal_bytes_read += sum.file_bytes;
+    if (covered_through) prev = covered_through;
     if (!sum.has_problem) continue;
     const WalProblem& p = sum.problem;
     bool last_file = fi + 1 == files.size();
@@ -613,19 +624,7 @@ Status EngineImpl::ReplayWal() {
     // The bad tail of a sealed file whose entries are all in segments already (the next
     // file starts at or below durable_lsn + 1) leaves no hole: keep replaying the newer
     // files, which hold acknowledged writes. Otherwise stop at the last good entry.
-    uint64_t next_first = 0;
-    if (fi + 1 < files.size()) {
-      next_first = files[fi + 1].first;
-      if (next_first == UINT64_MAX) {
-        next_first = 0;
-        ReadWalFile(env_, JoinPath(dir_, files[fi + 1].second), WalReadOptions(),
-                    [&](const WalRecord& r, const WalPosition&) {
-                      next_first = r.lsn;
-                      return Status::Aborted("first record read");
-                    },
-                    nullptr);
-      }
-    }
+    uint64_t next_first = fi + 1 < files.size() ? FirstWalLsn(fi + 1, files) : 0;
     bool covered = next_first != 0 && next_first - 1 <= durable;
     std::string msg =
         "WAL corruption: " + where.message() +

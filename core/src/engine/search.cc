@@ -3,6 +3,7 @@
 // many items, an exact scan of the candidates when it keeps few. See DESIGN.md.
 #include <algorithm>
 #include <cmath>
+#include <unordered_set>
 #include <nlohmann/json.hpp>
 
 #include "engine/engine_impl.h"
@@ -23,9 +24,11 @@ constexpr size_t kMaxFilteredEf = 2000;
 // Unfiltered searches over at most this many indexed live vectors are scored exactly.
 constexpr double kExactScanSmallStore = 1024;
 
+// A possible hit. id points into a MemTable entry or a segment's id index, both kept alive
+// by the search's shared lock: no string is copied until the k winners are known.
 struct Candidate {
   float score;
-  std::string id;
+  const std::string* id = nullptr;
   const MemEntry* mem = nullptr;
   const SegmentReader* seg = nullptr;
   uint32_t index = 0;
@@ -35,6 +38,9 @@ class TopK {
  public:
   explicit TopK(size_t k) : k_(k) {}
   void Push(Candidate c) {
+    // A NaN score (an inner product that overflows float: +inf and -inf in one sum) ranks
+    // nothing and would break the heap's and sort's ordering: left out (found by fuzzing).
+    if (std::isnan(c.score)) return;
     if (heap_.size() < k_) {
       heap_.push_back(std::move(c));
       std::push_heap(heap_.begin(), heap_.end(), Worse);
@@ -45,9 +51,10 @@ class TopK {
     }
   }
   std::vector<Candidate> Sorted() {
-    std::vector<Candidate> v = heap_;
+    std::vector<Candidate> v = std::move(heap_);
+    heap_.clear();
     std::sort(v.begin(), v.end(), [](const Candidate& a, const Candidate& b) {
-      return a.score != b.score ? a.score > b.score : a.id < b.id;
+      return a.score != b.score ? a.score > b.score : *a.id < *b.id;
     });
     return v;
   }
@@ -181,9 +188,13 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
   std::shared_lock<std::shared_mutex> l(mu_);
   const MemTable* mem = mem_.get();
   const MemTable* imm = imm_.get();
+  // Empty MemTables (the common case right after a flush) shadow nothing: skip hashing ids.
+  const bool mem_empty = mem->empty() && (imm == nullptr || imm->empty());
   auto shadowed = [&](const std::string& id) {
+    if (mem_empty) return false;
     return mem->Find(id) != nullptr || (imm && imm->Find(id) != nullptr);
   };
+  const bool explain = options.explain;
 
   // Stage 1: the MemTables, exactly.
   {
@@ -199,19 +210,21 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
         matched++;
         Candidate c;
         c.score = Score(metric_, q.data(), e.item.embedding.data(), q.size());
-        c.id = e.item.id;
+        c.id = &e.item.id;
         c.mem = &e;
         top.Push(std::move(c));
       });
     }
     act_considered += cand;
     act_matched += matched;
-    json st = StageJson("memtable");
-    st["method"] = "exact";
-    st["candidates"] = cand;
-    st["matched"] = matched;
-    st["time_us"] = clock_->NowMicros() - t0;
-    stages.push_back(st);
+    if (explain) {
+      json st = StageJson("memtable");
+      st["method"] = "exact";
+      st["candidates"] = cand;
+      st["matched"] = matched;
+      st["time_us"] = clock_->NowMicros() - t0;
+      stages.push_back(st);
+    }
   }
 
   // Plan the segments.
@@ -220,7 +233,9 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
     const SegmentMeta& m = kv.second->reader->meta();
     std::string why = f.empty() ? (m.live == 0 ? "no live items" : "") : PruneReason(f, m);
     if (!why.empty()) {
-      skipped.push_back({{"segment", SegmentDirName(kv.first).substr(4)}, {"reason", why}});
+      if (explain) {
+        skipped.push_back({{"segment", SegmentDirName(kv.first).substr(4)}, {"reason", why}});
+      }
       continue;
     }
     double sel = f.empty() ? 1.0 : EstimateSelectivity(f, m);
@@ -244,7 +259,7 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
     json ids = json::array();
     for (const SegState* st : unindexed) {
       const SegmentReader* seg = st->reader.get();
-      ids.push_back(SegmentDirName(seg->id()).substr(4));
+      if (explain) ids.push_back(SegmentDirName(seg->id()).substr(4));
       std::shared_ptr<const std::vector<float>> vecs;
       {
         std::lock_guard<std::mutex> vl(st->vectors_mu);
@@ -264,7 +279,7 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
         matched++;
         Candidate c;
         c.score = Score(metric_, q.data(), vecs->data() + size_t(h.row) * seg->vector_dim(), q.size());
-        c.id = h.id;
+        c.id = &h.id;
         c.seg = seg;
         c.index = uint32_t(i);
         top.Push(std::move(c));
@@ -272,32 +287,41 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
     }
     act_considered += cand;
     act_matched += matched;
-    json st = StageJson("unindexed_segments");
-    st["method"] = "exact";
-    st["segments"] = ids;
-    st["candidates"] = cand;
-    st["matched"] = matched;
-    st["time_us"] = clock_->NowMicros() - t0;
-    stages.push_back(st);
+    if (explain) {
+      json st = StageJson("unindexed_segments");
+      st["method"] = "exact";
+      st["segments"] = ids;
+      st["candidates"] = cand;
+      st["matched"] = matched;
+      st["time_us"] = clock_->NowMicros() - t0;
+      stages.push_back(st);
+    }
   }
 
   // Stage 3: the HNSW over the indexed segments.
   if (!indexed.empty()) {
     int64_t t0 = clock_->NowMicros();
-    json st = StageJson("hnsw");
-    json ids = json::array();
-    std::unordered_map<const SegmentReader*, bool> usable;
+    json st;
     double est_idx = 0, live_idx = 0;
     for (const SegState* s : indexed) {
-      usable[s->reader.get()] = true;
-      ids.push_back(SegmentDirName(s->reader->id()).substr(4));
       const SegmentMeta& m = s->reader->meta();
       est_idx += (f.empty() ? 1.0 : EstimateSelectivity(f, m)) * m.live;
       live_idx += m.live;
     }
-    st["segments"] = ids;
-    st["estimated_matches"] = std::llround(est_idx);
-    bool all_usable = usable.size() == segs_.size();
+    if (explain) {
+      st = StageJson("hnsw");
+      json ids = json::array();
+      for (const SegState* s : indexed) ids.push_back(SegmentDirName(s->reader->id()).substr(4));
+      st["segments"] = ids;
+      st["estimated_matches"] = std::llround(est_idx);
+    }
+    // Labels of segments the plan left out (pruned, or no live item) must not be returned;
+    // when every segment takes part, no lookup is needed.
+    const bool all_usable = indexed.size() == segs_.size();
+    std::unordered_set<const SegmentReader*> usable;
+    if (!all_usable) {
+      for (const SegState* s : indexed) usable.insert(s->reader.get());
+    }
     std::vector<HnswHit> hits;
     const size_t elements = hnsw_->size();
     const bool mostly_deleted = elements > 0 && 2 * hnsw_->deleted_count() > elements;
@@ -326,13 +350,15 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
         c.score = scores[i];
         c.seg = where[i].first;
         c.index = where[i].second;
-        c.id = c.seg->entries()[c.index].id;
+        c.id = &c.seg->entries()[c.index].id;
         top.Push(std::move(c));
       }
       act_matched += labels.size();
-      st["method"] = "exact_candidates";
-      st["candidates"] = labels.size();
-      st["matched"] = labels.size();
+      if (explain) {
+        st["method"] = "exact_candidates";
+        st["candidates"] = labels.size();
+        st["matched"] = labels.size();
+      }
     } else {
       double sel = live_idx > 0 ? est_idx / live_idx : 1.0;
       size_t use_ef = ef;
@@ -350,7 +376,11 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
         allowed_n++;
         return true;
       };
-      T4DX_RETURN_IF_ERROR(hnsw_->Search(q.data(), k, use_ef, allowed, &hits));
+      // Unfiltered, `allowed` only drops labels superseded since they were indexed (rare):
+      // checked after the walk. A filter is applied inside the walk.
+      const auto placement = f.empty() ? HnswIndex::FilterPlacement::kAfterWalk
+                                       : HnswIndex::FilterPlacement::kInGraph;
+      T4DX_RETURN_IF_ERROR(hnsw_->Search(q.data(), k, use_ef, allowed, &hits, placement));
       for (const HnswHit& hh : hits) {
         auto it = label_map_.find(hh.label);
         if (it == label_map_.end()) continue;
@@ -358,21 +388,25 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
         c.score = hh.score;
         c.seg = it->second.seg;
         c.index = it->second.index;
-        c.id = c.seg->entries()[c.index].id;
+        c.id = &c.seg->entries()[c.index].id;
         top.Push(std::move(c));
       }
-      st["method"] = f.empty() ? "graph" : "filtered_graph";
-      st["ef"] = use_ef;
-      st["visited_checked"] = asked;
-      st["allowed"] = allowed_n;
-      st["returned"] = hits.size();
+      if (explain) {
+        st["method"] = f.empty() ? "graph" : "filtered_graph";
+        st["ef"] = use_ef;
+        st["visited_checked"] = asked;
+        st["allowed"] = allowed_n;
+        st["returned"] = hits.size();
+      }
       if (!f.empty() && asked > 0) {
         act_considered += asked;
         act_matched += allowed_n;
       }
     }
-    st["time_us"] = clock_->NowMicros() - t0;
-    stages.push_back(st);
+    if (explain) {
+      st["time_us"] = clock_->NowMicros() - t0;
+      stages.push_back(st);
+    }
   }
 
   // Merge, then fetch the items of the winners.
@@ -380,7 +414,7 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
   int64_t t_fetch = clock_->NowMicros();
   for (Candidate& c : best) {
     SearchHit h;
-    h.id = c.id;
+    h.id = *c.id;
     h.score = c.score;
     if (options.include_items) {
       if (c.mem) {

@@ -1,6 +1,7 @@
 // SegmentReader: opens a published segment, keeps its id index in memory and reads items
 // and vectors with every block they touch verified.
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "segment/segment.h"
@@ -125,6 +126,25 @@ class SequentialReader {
   uint64_t start_ = 0;  // a block boundary
 };
 
+// Every vector the engine writes is finite (ValidateItem); a non-finite value under valid
+// checksums is a crafted or miswritten file, reported like any corruption (found by
+// tests/fuzz/segment_fuzzer.cc: NaN scores reached searches). v holds n floats that start
+// at byte `offset` of vectors.f32.
+Status CheckFinite(const std::string& path, uint64_t offset, const float* v, size_t n,
+                   uint32_t dim) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(v[i])) {
+      const uint64_t at = offset + 4 * i;
+      const uint64_t index = at / 4;
+      return InvalidSegmentFile(path, static_cast<int64_t>(at),
+                                "vector row " + std::to_string(dim ? index / dim : 0) +
+                                    " component " + std::to_string(dim ? index % dim : 0) +
+                                    " is not finite");
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 struct SegmentReader::Rep {
@@ -217,6 +237,8 @@ Status SegmentReader::ForEachItem(bool with_embedding,
       std::string_view row;
       T4DX_RETURN_IF_ERROR(vectors.Get(begin, begin + row_bytes, &row));
       DecodeFloats(row.data(), meta_.dim, &item.embedding);
+      T4DX_RETURN_IF_ERROR(CheckFinite(rep_->paths[kVectors], begin, item.embedding.data(),
+                                       item.embedding.size(), meta_.dim));
     }
     T4DX_RETURN_IF_ERROR(fn(i, item));
   }
@@ -239,7 +261,9 @@ Status SegmentReader::ReadVectors(uint64_t first, uint64_t n, std::vector<float>
                                           rep_->files[kVectors], begin, begin + n * row_bytes,
                                           &data, &start));
   DecodeFloats(data.data() + (begin - start), static_cast<size_t>(n * meta_.dim), out);
-  return Status::OK();
+  Status s = CheckFinite(rep_->paths[kVectors], begin, out->data(), out->size(), meta_.dim);
+  if (!s.ok()) out->clear();
+  return s;
 }
 
 Status SegmentReader::VerifyChecksum(std::vector<SegmentProblem>* problems) const {
@@ -307,6 +331,11 @@ Status SegmentReader::VerifyChecksum(std::vector<SegmentProblem>* problems) cons
           problem(path, static_cast<int64_t>(boff),
                   "segment checksum mismatch in " + where + ": stored " + HashHex(info.blocks[k]) +
                       ", computed " + HashHex(h));
+        } else if (i == kVectors) {
+          std::vector<float> values;
+          DecodeFloats(data.data() + rel, static_cast<size_t>(len / 4), &values);
+          Status finite = CheckFinite(path, boff, values.data(), values.size(), meta_.dim);
+          if (!finite.ok()) problem(path, finite.offset(), finite.message());
         }
       }
     }

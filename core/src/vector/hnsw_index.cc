@@ -66,9 +66,39 @@ static_assert(sizeof(tableint) == 4, "hnswlib internal ids are 32-bit");
 
 enum SlotState : uint8_t { kPending = 0, kLive = 1, kDeleted = 2 };
 
+// An index's space: a distance kernel chosen by hnswlib, and the dimension.
+class KernelSpace final : public hnswlib::SpaceInterface<float> {
+ public:
+  KernelSpace(hnswlib::DISTFUNC<float> kernel, size_t dim) : kernel_(kernel), dim_(dim) {}
+  size_t get_data_size() override { return dim_ * sizeof(float); }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return kernel_; }
+  void* get_dist_func_param() override { return &dim_; }
+
+ private:
+  hnswlib::DISTFUNC<float> kernel_;
+  size_t dim_;
+};
+
+// hnswlib's L2Space / InnerProductSpace constructors write process-wide function pointers
+// (L2SqrSIMD16Ext, InnerProductSIMD16Ext, ...) that its residual kernels read on every
+// distance: constructing one while another index searches (two stores opening at once) is
+// a data race (ThreadSanitizer). So they are constructed once per process, one per kernel
+// hnswlib picks (dim % 16 == 0, dim % 4 == 0, dim > 16, dim > 4, else), and each index
+// borrows its kernel; std::call_once orders those writes before every search.
 std::unique_ptr<hnswlib::SpaceInterface<float>> MakeSpace(Metric metric, uint32_t dim) {
-  if (metric == Metric::kL2) return std::make_unique<hnswlib::L2Space>(dim);
-  return std::make_unique<hnswlib::InnerProductSpace>(dim);
+  static constexpr size_t kProbeDims[] = {16, 4, 17, 5, 1};
+  static hnswlib::DISTFUNC<float> l2_kernels[5];
+  static hnswlib::DISTFUNC<float> ip_kernels[5];
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (size_t i = 0; i < 5; ++i) {
+      l2_kernels[i] = hnswlib::L2Space(kProbeDims[i]).get_dist_func();
+      ip_kernels[i] = hnswlib::InnerProductSpace(kProbeDims[i]).get_dist_func();
+    }
+  });
+  const size_t kind = dim % 16 == 0 ? 0 : dim % 4 == 0 ? 1 : dim > 16 ? 2 : dim > 4 ? 3 : 4;
+  return std::make_unique<KernelSpace>(
+      metric == Metric::kL2 ? l2_kernels[kind] : ip_kernels[kind], dim);
 }
 
 bool ValidMetric(Metric m) {
@@ -345,6 +375,16 @@ bool HnswIndex::Contains(uint64_t label) const {
   return it != rep_->label_to_slot.end() && rep_->slot_state[it->second] == kLive;
 }
 
+size_t HnswIndex::CountLive(const uint64_t* labels, size_t n) const {
+  std::lock_guard<std::mutex> l(rep_->label_mu);
+  size_t live = 0;
+  for (size_t i = 0; i < n; ++i) {
+    auto it = rep_->label_to_slot.find(labels[i]);
+    live += it != rep_->label_to_slot.end() && rep_->slot_state[it->second] == kLive;
+  }
+  return live;
+}
+
 bool HnswIndex::IsMarkedDeleted(uint64_t label) const {
   std::lock_guard<std::mutex> l(rep_->label_mu);
   auto it = rep_->label_to_slot.find(label);
@@ -352,8 +392,8 @@ bool HnswIndex::IsMarkedDeleted(uint64_t label) const {
 }
 
 Status HnswIndex::Search(const float* query, size_t k, size_t ef,
-                         const std::function<bool(uint64_t)>& allowed,
-                         std::vector<HnswHit>* out) const {
+                         const std::function<bool(uint64_t)>& allowed, std::vector<HnswHit>* out,
+                         FilterPlacement placement) const {
   out->clear();
   if (k == 0) return Status::OK();
   if (query == nullptr) return Status::InvalidArgument("HNSW Search: null query");
@@ -365,6 +405,10 @@ Status HnswIndex::Search(const float* query, size_t k, size_t ef,
   if (rep->broken.load()) return rep->BrokenStatus();
   const Graph& g = *rep->graph;
   const size_t ef_used = std::max(ef == 0 ? params_.ef_search : ef, k);
+  using Queue = std::priority_queue<std::pair<float, tableint>,
+                                    std::vector<std::pair<float, tableint>>, Graph::CompareByFirst>;
+  // The hnswlib distances of the chosen elements, best first.
+  std::vector<std::pair<float, tableint>> chosen;
   try {
     if (g.cur_element_count == 0) return Status::OK();
     tableint cur = g.enterpoint_node_;
@@ -392,38 +436,65 @@ Status HnswIndex::Search(const float* query, size_t k, size_t ef,
         }
       }
     }
-    std::priority_queue<std::pair<float, tableint>, std::vector<std::pair<float, tableint>>,
-                        Graph::CompareByFirst>
-        top_candidates;
-    if (!allowed && g.num_deleted_ == 0) {
-      top_candidates = g.searchBaseLayerST<true>(cur, query, ef_used);
-    } else if (allowed) {
-      LabelFilter filter(rep->slot_labels, allowed);
-      top_candidates = g.searchBaseLayerST<false>(cur, query, ef_used, &filter);
-      if (filter.failed()) {
-        return Status::Aborted("HNSW search stopped: the filter threw " + filter.error());
+    auto walk = [&](hnswlib::BaseFilterFunctor* filter) -> Queue {
+      if (filter == nullptr && g.num_deleted_ == 0) {
+        return g.searchBaseLayerST<true>(cur, query, ef_used);
       }
-    } else {
-      top_candidates = g.searchBaseLayerST<false>(cur, query, ef_used, nullptr);
+      return g.searchBaseLayerST<false>(cur, query, ef_used, filter);
+    };
+    // Pops a queue (worst on top) into `chosen`, best first, keeping at most k.
+    auto best_first = [&](Queue* q) {
+      std::vector<std::pair<float, tableint>> all;
+      all.reserve(q->size());
+      while (!q->empty()) {
+        all.push_back(q->top());
+        q->pop();
+      }
+      std::reverse(all.begin(), all.end());
+      return all;
+    };
+    bool done = false;
+    if (allowed && placement == FilterPlacement::kAfterWalk) {
+      Queue q = walk(nullptr);
+      for (const auto& c : best_first(&q)) {
+        if (chosen.size() == k) break;
+        if (allowed(rep->slot_labels[g.getExternalLabel(c.second)])) chosen.push_back(c);
+      }
+      done = chosen.size() == k;  // else: too many rejected, walk with the filter
+      if (!done) chosen.clear();
     }
-    out->reserve(top_candidates.size());
-    while (!top_candidates.empty()) {
-      const tableint id = top_candidates.top().second;
-      top_candidates.pop();
-      const size_t slot = g.getExternalLabel(id);
-      const float score =
-          Score(params_.metric, query, reinterpret_cast<const float*>(g.getDataByInternalId(id)),
-                params_.dim);
+    if (!done) {
+      Queue q;
+      if (allowed) {
+        LabelFilter filter(rep->slot_labels, allowed);
+        q = walk(&filter);
+        if (filter.failed()) {
+          return Status::Aborted("HNSW search stopped: the filter threw " + filter.error());
+        }
+      } else {
+        q = walk(nullptr);
+      }
+      chosen = best_first(&q);
+      if (chosen.size() > k) chosen.resize(k);
+    }
+    out->reserve(chosen.size());
+    for (const auto& c : chosen) {
+      const size_t slot = g.getExternalLabel(c.second);
+      const float score = Score(params_.metric, query,
+                                reinterpret_cast<const float*>(g.getDataByInternalId(c.second)),
+                                params_.dim);
+      // NaN (an overflowing inner product) ranks nothing and breaks the sort below.
+      if (std::isnan(score)) continue;
       out->push_back({rep->slot_labels[slot], score});
     }
   } catch (const std::exception& e) {
     out->clear();
     return Status::IOError(std::string("HNSW search failed: ") + e.what());
   }
+  // Scores are ours (distance.h), hnswlib's order may differ in the last bits: re-sort.
   std::sort(out->begin(), out->end(), [](const HnswHit& a, const HnswHit& b) {
     return a.score != b.score ? a.score > b.score : a.label < b.label;
   });
-  if (out->size() > k) out->resize(k);
   return Status::OK();
 }
 

@@ -58,11 +58,25 @@ class HnswIndex {
   Status MarkDeleted(uint64_t label);
   bool Contains(uint64_t label) const;      // present and not deleted
   bool IsMarkedDeleted(uint64_t label) const;
+  // How many of labels[0..n) are present and not deleted (one lock for all of them).
+  size_t CountLive(const uint64_t* labels, size_t n) const;
+
+  // Where Search asks `allowed` about candidates.
+  enum class FilterPlacement {
+    // Inside the graph walk (hnswlib's filter functor): for filters that reject many
+    // labels. allowed is called for every visited element.
+    kInGraph,
+    // After an unfiltered walk, over its ef candidates best first; if fewer than k pass,
+    // the walk is repeated with the filter inside the graph. For filters that rarely
+    // reject (labels superseded since they were indexed): allowed is called about k times.
+    kAfterWalk,
+  };
 
   // Up to k best hits, best first. ef 0 = params().ef_search (raised to k if lower).
   // allowed (may be empty) is asked about candidate labels; only allowed ones are returned.
   Status Search(const float* query, size_t k, size_t ef,
-                const std::function<bool(uint64_t)>& allowed, std::vector<HnswHit>* out) const;
+                const std::function<bool(uint64_t)>& allowed, std::vector<HnswHit>* out,
+                FilterPlacement placement = FilterPlacement::kInGraph) const;
 
   // Exact scores of query against the stored vectors of labels (for the planner's exact
   // stage over indexed segments: no disk read). scores[i] is -inf for an absent label.

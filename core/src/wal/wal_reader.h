@@ -48,6 +48,10 @@ struct WalReadOptions {
   // that goes back is reported as corruption ("LSN out of order").
   uint64_t previous_lsn = 0;
   size_t read_chunk_bytes = 1u << 20;
+  // Only each line's structure and checksum are verified (CheckWalLineChecksum): no
+  // decoding, no LSN order check, on_record is never called and the summary's LSNs stay
+  // 0. For files whose records are needed only to find damage.
+  bool checksums_only = false;
 };
 
 // Reads path from the start. For every valid record calls on_record (a non-OK Status

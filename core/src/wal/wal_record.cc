@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "util/base64.h"
 #include "util/checksum.h"
+#include "util/coding.h"
 #include "util/item_codec.h"
 #include "util/json_util.h"
 #include "wal/wal_format.h"
@@ -112,12 +114,103 @@ bool GetUnsigned(const Json& doc, const char* field, uint64_t* v, std::string* r
   return true;
 }
 
+// The raw text of a JSON string value that needs no decoding: quoted, no escape, no
+// control character, valid UTF-8. False for anything else (the caller then lets the
+// JSON parser decide).
+bool PlainString(std::string_view v, std::string_view* out) {
+  if (v.size() < 2 || v.front() != '"' || v.back() != '"') return false;
+  v = v.substr(1, v.size() - 2);
+  for (unsigned char c : v) {
+    if (c < 0x20 || c == '\\' || c == '"') return false;
+  }
+  if (!json_util::IsValidUtf8(v)) return false;
+  *out = v;
+  return true;
+}
+
+// A JSON integer (no fraction, no exponent, no leading zero) that fits int64_t.
+bool PlainInt64(std::string_view v, int64_t* out) {
+  bool neg = !v.empty() && v[0] == '-';
+  if (neg) v.remove_prefix(1);
+  if (v.empty() || v.size() > 19 || (v.size() > 1 && v[0] == '0')) return false;
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + uint64_t(c - '0');
+  }
+  if (neg ? n > uint64_t(INT64_MAX) + 1 : n > uint64_t(INT64_MAX)) return false;
+  *out = neg ? int64_t(0 - n) : int64_t(n);
+  return true;
+}
+
+// The item as the engine writes it (AppendItemJsonExact): fields id, kind, content,
+// timestamp, metadata, embedding_b64, each once, strings without escapes. Decoded from
+// the line's own bytes; only metadata goes through the JSON parser. False when the text
+// is anything else (escapes, an unknown or repeated field, a number in another form...):
+// the caller then parses it the general way, which gives the same item or the same error.
+bool ParseCanonicalItem(std::string_view text, Item* item) {
+  std::vector<JsonMemberSpan> members;
+  if (!ScanJsonObject(text, &members)) return false;
+  Item result;
+  unsigned seen = 0;
+  std::string_view b64;
+  for (const JsonMemberSpan& m : members) {
+    std::string_view str;
+    unsigned bit;
+    if (m.key == "id") {
+      bit = 1;
+      if (!PlainString(m.value, &str)) return false;
+      result.id.assign(str);
+    } else if (m.key == "kind") {
+      bit = 2;
+      if (!PlainString(m.value, &str)) return false;
+      result.kind.assign(str);
+    } else if (m.key == "content") {
+      bit = 4;
+      if (!PlainString(m.value, &str)) return false;
+      result.content.assign(str);
+    } else if (m.key == "timestamp") {
+      bit = 8;
+      if (!PlainInt64(m.value, &result.timestamp)) return false;
+    } else if (m.key == "metadata") {
+      bit = 16;
+      if (m.value != "{}") {
+        nlohmann::json j;
+        std::string why;
+        if (!json_util::Parse(m.value, &j, &why)) return false;
+        if (!json_util::MetadataFromJson(j, "metadata", &result.metadata, &why)) return false;
+      }
+    } else if (m.key == "embedding_b64") {
+      bit = 32;
+      if (!PlainString(m.value, &b64)) return false;
+    } else {
+      return false;
+    }
+    if (seen & bit) return false;
+    seen |= bit;
+  }
+  if ((seen & (1 | 8)) != (1 | 8)) return false;  // id and timestamp are required
+  if (seen & 32) {
+    std::string raw;
+    if (!Base64Decode(b64, &raw) || raw.size() % 4 != 0) return false;
+    DecodeFloats(raw.data(), raw.size() / 4, &result.embedding);
+  }
+  *item = std::move(result);
+  return true;
+}
+
+// ParseItemJsonExact, through ParseCanonicalItem when the text allows (replay speed).
+bool ParseItemFast(std::string_view text, Item* item, std::string* why) {
+  if (ParseCanonicalItem(text, item)) return true;
+  return ParseItemJsonExact(text, item, why);
+}
+
 // Parses the item object `text` of `line`; where = "item" or "items[i]".
 bool ParseItem(std::string_view line, std::string_view text, const std::string& where, Item* item,
                std::string* reason) {
   if (text.empty() || text[0] != '{') return Fail(reason, where + " is not an object");
   std::string why;
-  if (!ParseItemJsonExact(text, item, &why)) {
+  if (!ParseItemFast(text, item, &why)) {
     // A syntax error is reported at its column in the line, like any other.
     if (why.rfind("invalid JSON", 0) == 0) return Fail(reason, InvalidJsonReason(line));
     return Fail(reason, where + ": " + why);
@@ -199,7 +292,7 @@ void EncodeWalRecord(const WalRecord& r, std::string* out) {
   out->append("\"}\n");
 }
 
-bool DecodeWalRecord(std::string_view line, WalRecord* r, std::string* reason) {
+bool CheckWalLineChecksum(std::string_view line, std::string* reason) {
   // 1. Structure: '{' ... ,"checksum":"<16 lowercase hex>"}
   if (line.empty()) return Fail(reason, "empty line");
   if (line.size() < kWalChecksumTrailerSize + 1) {
@@ -225,6 +318,11 @@ bool DecodeWalRecord(std::string_view line, WalRecord* r, std::string* reason) {
     return Fail(reason, "checksum mismatch (stored " + HashHex(stored) + ", computed " +
                             HashHex(computed) + ")");
   }
+  return true;
+}
+
+bool DecodeWalRecord(std::string_view line, WalRecord* r, std::string* reason) {
+  if (!CheckWalLineChecksum(line, reason)) return false;
 
   // 3. JSON. ScanJsonObject splits the object into its fields (refusing any malformed
   // structure); nlohmann parses the fields with the item values left out, and the item
