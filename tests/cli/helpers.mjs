@@ -1,48 +1,30 @@
-// Shared helpers of the t4dx CLI tests: run the real binary on real temp directories.
+// Helpers of the t4dx CLI tests: the shared harness (tests/lib/harness.mjs) runs the real
+// binary on real temp directories; here, this suite's data helpers.
 // The binary: $T4DX_BIN, else build/bin/t4dx of this checkout.
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  T4DX_BIN, runT4dxSync, spawnT4dx, exited, tempDir as harnessTempDir, removeDir,
+} from '../lib/harness.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const BIN = process.env.T4DX_BIN || path.join(repo, 'build', 'bin', 't4dx');
+export const BIN = T4DX_BIN;
+export { exited };
 
-// Environment for the CLI: the test's own settings only (no T4DM_* leaking in).
-function cliEnv(extra = {}) {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('T4DM_')) delete env[k];
-  return { ...env, ...extra };
-}
-
-// Runs t4dx synchronously. Returns {code, stdout, stderr, json} (json: stdout parsed when
-// it is one JSON document).
+// Runs t4dx synchronously (no T4DM_* of this process leaks in). Returns {code, stdout,
+// stderr, json} (json: stdout parsed when it is one JSON document).
 export function t4dx(args, { input, env } = {}) {
-  const r = spawnSync(BIN, args, {
-    input,
-    env: cliEnv(env),
-    encoding: 'utf8',
-    maxBuffer: 256 << 20,
-  });
-  if (r.error) throw r.error;
-  let json;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, json };
+  return runT4dxSync(args, { input, env });
 }
 
 // Starts t4dx in the background (stdio piped).
 export function t4dxSpawn(args, { env } = {}) {
-  return spawn(BIN, args, { env: cliEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawnT4dx(args, { env });
 }
 
+// A fresh temp dir, removed after the test t.
 export function tempDir(t) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 't4dx-cli-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = harnessTempDir('t4dx-cli-');
+  t.after(() => removeDir(dir));
   return dir;
 }
 
@@ -143,17 +125,6 @@ export function flipByte(file, offset) {
 
 export function range(from, to) {
   return Array.from({ length: to - from }, (_, k) => from + k);
-}
-
-// Waits until a child process exits; resolves {code, signal}.
-export function exited(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve({ code: child.exitCode, signal: child.signalCode });
-    } else {
-      child.on('exit', (code, signal) => resolve({ code, signal }));
-    }
-  });
 }
 
 // Collects a child's stdout lines; `until(line)` resolves the returned promise.

@@ -97,6 +97,7 @@ test('the inspector is served under /inspector/ without a key, and nothing else'
 test('logs are JSON lines with the runbook\'s phrases where it has one', async () => {
   await svc.post('/episodes', { session_id: 'logs', id: 'l1', content: 'x' });
   await svc.post('/storage/flush', { session_id: 'logs' });
+  await svc.waitForLog((l) => l.msg === 'request' && l.route === '/storage/flush' && l.session === 'logs');
   const lines = svc.stderr().split('\n').filter(Boolean);
   for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), l);
   const logs = svc.logs();

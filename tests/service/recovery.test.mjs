@@ -11,8 +11,9 @@ import { startService, tempDir, removeDir, vec, errorCode } from './helpers.mjs'
 test('a WAL corrupted mid-log: strict mode answers 500 corruption and logs "WAL replay failed"; ' +
   'the default opens at the last good entry and reports it', async () => {
   const dir = tempDir();
+  let svc;
   try {
-    let svc = await startService({ dataDir: dir });
+    svc = await startService({ dataDir: dir });
     for (let i = 0; i < 5; i++) {
       const r = await svc.post('/episodes', { session_id: 's', id: `i${i}`, content: `content number ${i}`, embedding: vec(i) });
       assert.equal(r.status, 201);
@@ -28,7 +29,7 @@ test('a WAL corrupted mid-log: strict mode answers 500 corruption and logs "WAL 
     assert.equal(strict.status, 500, strict.text);
     assert.equal(errorCode(strict), 'corruption');
     assert.match(strict.json.error.message, /wal\.jsonl/);
-    const failed = svc.logs().find((l) => l.msg === 'WAL replay failed');
+    const failed = await svc.waitForLog((l) => l.msg === 'WAL replay failed');
     assert.ok(failed, svc.stderr());
     assert.match(failed.file, /wal\.jsonl$/);
     assert.equal(failed.session, 's');
@@ -43,6 +44,7 @@ test('a WAL corrupted mid-log: strict mode answers 500 corruption and logs "WAL 
     assert.equal((await svc.get('/episodes/i0?session_id=s')).status, 200);
     assert.equal((await svc.stop()).code, 0);
   } finally {
+    if (svc) await svc.kill();  // a failed assertion must not leave the process running
     removeDir(dir);
   }
 });
@@ -66,7 +68,7 @@ test('a rotted segment byte: /verify reports it and the log says "segment checks
       assert.equal(bad.status, 200, bad.text);
       assert.equal(bad.json.valid, false, bad.text);
       assert.ok(bad.json.problems.length > 0);
-      assert.ok(svc.logs().some((l) => l.msg.startsWith('segment checksum mismatch') && l.session === 'rot'),
+      assert.ok(await svc.waitForLog((l) => l.msg.startsWith('segment checksum mismatch') && l.session === 'rot'),
         svc.stderr());
     } finally {
       await svc.stop();

@@ -134,8 +134,7 @@ describe('every runbook curl line works as written', () => {
 
   test('with SESSION_ID set', async () => {
     await runAll('runbook', 'default-mem-0');
-    const msgs = svc.logs().map((l) => l.msg);
-    assert.ok(msgs.includes('WAL truncated'), 'truncate-wal is logged');
+    assert.ok(await svc.waitForLog((l) => l.msg === 'WAL truncated'), 'truncate-wal is logged');
   });
 
   test('with SESSION_ID unset (the default session)', async () => {

@@ -8,6 +8,8 @@
 #include "ids.h"
 #include "json_body.h"
 #include "metrics.h"
+#include "request_deadline.h"
+#include "request_framing.h"
 #include "request_parsing.h"
 #include "router.h"
 
@@ -164,6 +166,124 @@ TEST(JsonBody, ObjectsOnlyBoundedDepth) {
             "too_deep");
   // Brackets inside strings do not count.
   EXPECT_TRUE(ParseJsonObject("{\"a\":\"" + std::string(100, '[') + "\"}", 32, &j).ok());
+}
+
+TEST(JsonBody, ElementLimitsStopTheParseEarly) {
+  JsonLimits limits;
+  limits.max_depth = 32;
+  limits.max_elements = 4;
+  limits.counted_field = "items";
+  limits.counted_max = 2;
+  limits.counted_code = "batch_too_large";
+  limits.counted_hint = " (--max-batch-items)";
+  Json j;
+  EXPECT_TRUE(ParseJsonObject(R"({"items":[{},{}],"v":[1,2,3,4]})", limits, &j).ok());
+  EXPECT_EQ(j["v"].size(), 4u);
+  // The counted array has its own limit, with its own code and a message naming the flag.
+  ApiStatus s = ParseJsonObject(R"({"items":[{},{},{}]})", limits, &j);
+  EXPECT_EQ(s.code(), "batch_too_large");
+  EXPECT_NE(s.message().find("--max-batch-items"), std::string::npos) << s.message();
+  // Only the top-level field: "items" deeper down is an ordinary array.
+  EXPECT_TRUE(ParseJsonObject(R"({"x":{"items":[1,2,3]}})", limits, &j).ok());
+  // Any other array or object over max_elements.
+  EXPECT_EQ(ParseJsonObject(R"({"v":[1,2,3,4,5]})", limits, &j).code(), "too_many_elements");
+  EXPECT_EQ(ParseJsonObject(R"({"m":{"a":1,"b":2,"c":3,"d":4,"e":5}})", limits, &j).code(),
+            "too_many_elements");
+  EXPECT_EQ(ParseJsonObject(R"({"a":1,"b":2,"c":3,"d":4,"e":5})", limits, &j).code(),
+            "too_many_elements");
+  // A huge array is refused although the text after the limit is not even valid JSON: the
+  // parse stopped at the first value over the limit, before building the rest.
+  std::string huge = R"({"items":[)";
+  for (int i = 0; i < 100000; ++i) huge += "{},";
+  huge += "oops";
+  EXPECT_EQ(ParseJsonObject(huge, limits, &j).code(), "batch_too_large");
+  // Errors of the JSON itself are still malformed_json; depth still too_deep.
+  EXPECT_EQ(ParseJsonObject(R"({"v":[1,2,)", limits, &j).code(), "malformed_json");
+  EXPECT_EQ(ParseJsonObject(R"({"v":NaN})", limits, &j).code(), "malformed_json");
+  limits.max_depth = 3;
+  EXPECT_TRUE(ParseJsonObject(R"({"a":{"b":[1]}})", limits, &j).ok());
+  EXPECT_EQ(ParseJsonObject(R"({"a":{"b":[[1]]}})", limits, &j).code(), "too_deep");
+  // A failed parse leaves *out untouched.
+  j = Json::object({{"kept", true}});
+  EXPECT_FALSE(ParseJsonObject(R"({"v":[1,2,3,4,5]})", limits, &j).ok());
+  EXPECT_EQ(j, Json::object({{"kept", true}}));
+}
+
+TEST(RequestDeadline, WholeRequestBoundExtendedByTheBytesReceived) {
+  using std::chrono::milliseconds;
+  const RequestDeadline::Clock::time_point t0{};
+  RequestDeadline d(milliseconds(5000), 1000);  // 5 s, plus 1 s per 1000 bytes
+  d.Start(t0);
+  EXPECT_EQ(d.deadline(), t0 + milliseconds(5000));
+  EXPECT_FALSE(d.Expired(t0 + milliseconds(4999)));
+  EXPECT_TRUE(d.Expired(t0 + milliseconds(5000)));
+  // A dribbling client gains almost nothing: one byte is one millisecond.
+  d.Received(1);
+  EXPECT_EQ(d.deadline(), t0 + milliseconds(5001));
+  // A body arriving at the minimum rate keeps extending it.
+  d.Received(1999);
+  EXPECT_EQ(d.deadline(), t0 + milliseconds(7000));
+  EXPECT_EQ(d.bytes(), 2000u);
+  // Remaining time: capped (by the per-read timeout), 0 once passed.
+  EXPECT_EQ(d.RemainingMs(t0 + milliseconds(1000), 250), 250);
+  EXPECT_EQ(d.RemainingMs(t0 + milliseconds(6900), 250), 100);
+  EXPECT_EQ(d.RemainingMs(t0 + milliseconds(7000), 250), 0);
+  EXPECT_EQ(d.RemainingMs(t0 + milliseconds(9000), 250), 0);
+  // A new request starts afresh.
+  d.Start(t0 + milliseconds(10000));
+  EXPECT_EQ(d.bytes(), 0u);
+  EXPECT_EQ(d.deadline(), t0 + milliseconds(15000));
+  // No rate: a fixed deadline.
+  RequestDeadline fixed(milliseconds(100), 0);
+  fixed.Start(t0);
+  fixed.Received(1 << 30);
+  EXPECT_EQ(fixed.deadline(), t0 + milliseconds(100));
+}
+
+TEST(RequestFraming, ContentLengthAndTransferEncodingFromTheHead) {
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  const size_t max = 1000;
+  BodyFraming f = CheckBodyFraming({}, max);
+  EXPECT_TRUE(f.ok());
+  EXPECT_FALSE(f.has_body());
+  f = CheckBodyFraming(Headers{{"content-length", " 12 "}}, max);
+  EXPECT_TRUE(f.ok());
+  EXPECT_EQ(f.content_length, 12u);
+  EXPECT_TRUE(f.has_body());
+  EXPECT_FALSE(CheckBodyFraming(Headers{{"content-length", "0"}}, max).has_body());
+  // Repeated with the same value: accepted.
+  EXPECT_TRUE(
+      CheckBodyFraming(Headers{{"content-length", "5"}, {"content-length", "5"}}, max).ok());
+  // Over the limit: 413 from the head alone, whatever the size (also beyond 64 bits of digits
+  // is a 400, not an overflow).
+  f = CheckBodyFraming(Headers{{"content-length", "4294967296"}}, max);
+  EXPECT_EQ(f.status, 413);
+  EXPECT_EQ(f.code, "payload_too_large");
+  EXPECT_NE(f.message.find("--max-body-bytes"), std::string::npos);
+  EXPECT_EQ(CheckBodyFraming(Headers{{"content-length", "1001"}}, max).status, 413);
+  EXPECT_TRUE(CheckBodyFraming(Headers{{"content-length", "1000"}}, max).ok());
+  for (const char* bad : {"", "-1", "+5", "1e3", "0x10", "5, 5", "5 5", "abc",
+                          "18446744073709551617", "99999999999999999999"}) {
+    f = CheckBodyFraming(Headers{{"content-length", bad}}, max);
+    EXPECT_EQ(f.status, 400) << bad;
+    EXPECT_EQ(f.code, "invalid_content_length") << bad;
+  }
+  f = CheckBodyFraming(Headers{{"content-length", "5"}, {"content-length", "45"}}, max);
+  EXPECT_EQ(f.status, 400);
+  EXPECT_NE(f.message.find("different values"), std::string::npos) << f.message;
+  // Transfer-Encoding: chunked alone.
+  f = CheckBodyFraming(Headers{{"transfer-encoding", "Chunked"}}, max);
+  EXPECT_TRUE(f.ok());
+  EXPECT_TRUE(f.chunked);
+  EXPECT_TRUE(f.has_body());
+  for (const Headers& bad :
+       {Headers{{"transfer-encoding", "gzip, chunked"}}, Headers{{"transfer-encoding", "gzip"}},
+        Headers{{"transfer-encoding", "chunked"}, {"transfer-encoding", "chunked"}},
+        Headers{{"transfer-encoding", "chunked"}, {"content-length", "5"}}}) {
+    f = CheckBodyFraming(bad, max);
+    EXPECT_EQ(f.status, 400);
+    EXPECT_EQ(f.code, "invalid_transfer_encoding");
+  }
 }
 
 TEST(RequestParsing, Search) {

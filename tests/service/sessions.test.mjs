@@ -84,8 +84,7 @@ test('at most --max-open-sessions stores are open; closed ones reopen with their
   assert.ok(gauge(metrics, 't4dm_sessions_on_disk') >= 5);
   const list = await svc.get('/sessions');
   assert.ok(ids.every((s) => list.json.sessions.some((x) => x.session_id === s)));
-  const logs = svc.logs();
-  assert.ok(logs.some((l) => l.msg === 'session closed' && ids.includes(l.session)));
+  assert.ok(await svc.waitForLog((l) => l.msg === 'session closed' && ids.includes(l.session)));
 });
 
 test('/metrics: request histograms per route and status, per-session store gauges, process', async () => {

@@ -312,6 +312,7 @@ Status EngineImpl::RecoverWalWriterAfterError(uint64_t good_bytes) {
 // REQUIRES: leader. Waits (counted as a stall) while both MemTables are full.
 Status EngineImpl::MakeRoomForWrite() {
   int64_t stall_start = 0;
+  bool retry_asked = false;
   while (true) {
     bool full, have_imm;
     {
@@ -330,7 +331,18 @@ Status EngineImpl::MakeRoomForWrite() {
     }
     if (kHaveThreads && bg_running_.load()) {
       std::unique_lock<std::mutex> l(bg_mu_);
-      if (!bg_error_.ok()) return bg_error_;
+      if (!bg_error_.ok()) {
+        // The compactor retries after an error on a backoff of up to 5 s. A stalled writer
+        // asks for one retry now and waits for its outcome, so that writes resume as soon
+        // as the cause is gone (space freed after ENOSPC), and an older error (a failed
+        // merge) does not refuse a write whose flush succeeds. Only an error that is still
+        // there after that retry is returned.
+        if (retry_asked) return bg_error_;
+        retry_asked = true;
+        bg_cv_.notify_all();
+        stall_cv_.wait_for(l, std::chrono::milliseconds(1000));
+        continue;
+      }
       bg_cv_.notify_all();
       stall_cv_.wait_for(l, std::chrono::milliseconds(100));
     } else {

@@ -1,8 +1,11 @@
 // Store-wide commands: the diagnostic views, verify, recover, segment, global-index, hnsw,
 // flush, compact.
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "cli.h"
 #include "progress.h"
@@ -132,34 +135,125 @@ int RunGlobalIndexCheck(Context& ctx, const Args&) {
 
 // ---- verify ----
 
-int RunVerify(Context& ctx, const Args&) {
-  ProgressBar bar("verify", ctx.progress);
+// The manifest as it is now: its bytes ("" when unreadable) and the segment ids it names.
+struct ManifestView {
+  std::string bytes;
+  std::set<uint64_t> segments;
+};
+
+ManifestView ReadManifest(Context& ctx) {
+  ManifestView view;
+  t4dx::Env* env = StoreEnv(ctx);
+  std::unique_ptr<t4dx::RandomAccessFile> file;
+  uint64_t size = 0;
+  if (!env->NewRandomAccessFile(ctx.data + "/global_index.json", &file).ok() ||
+      !file->Size(&size).ok() || !file->Read(0, size, &view.bytes).ok()) {
+    return ManifestView();
+  }
+  const json j = json::parse(view.bytes, nullptr, false);
+  if (j.is_object() && j.contains("segments") && j["segments"].is_array()) {
+    for (const auto& seg : j["segments"]) {
+      if (seg.is_object() && seg.contains("id") && seg["id"].is_number_unsigned()) {
+        view.segments.insert(seg["id"].get<uint64_t>());
+      }
+    }
+  }
+  return view;
+}
+
+// The segment a problem is about (its "segment" field, or a seg_NNNNNN in its file path or
+// reason); false when it names none.
+bool ProblemSegment(const json& p, uint64_t* id) {
+  auto digits = [id](const std::string& s, size_t from) {
+    size_t end = from;
+    while (end < s.size() && end - from < 19 && s[end] >= '0' && s[end] <= '9') ++end;
+    if (end == from) return false;
+    *id = std::stoull(s.substr(from, end - from));
+    return true;
+  };
+  if (!p.is_object()) return false;
+  if (p.contains("segment") && p["segment"].is_string() &&
+      digits(p["segment"].get<std::string>(), 0)) {
+    return true;
+  }
+  for (const char* key : {"file", "reason"}) {
+    if (!p.contains(key) || !p[key].is_string()) continue;
+    const std::string s = p[key].get<std::string>();
+    const size_t at = s.find("seg_");
+    if (at != std::string::npos && digits(s, at + 4)) return true;
+  }
+  return false;
+}
+
+// Drops the problems about segments that the current manifest no longer names and that are
+// gone from the disk: a running service removed them (a compaction's inputs) while they were
+// being checked. They are listed under "skipped"; the verdict is recomputed.
+void DropVanishedSegments(Context& ctx, const ManifestView& now, json* doc) {
+  if (now.bytes.empty()) return;  // no readable manifest: nothing to judge against
+  json& problems = (*doc)["problems"];
+  if (!problems.is_array()) return;
+  json kept = json::array();
+  json skipped = json::array();
+  for (const auto& p : problems) {
+    uint64_t id = 0;
+    char dir[32];
+    if (ProblemSegment(p, &id) && now.segments.count(id) == 0) {
+      std::snprintf(dir, sizeof(dir), "/seg_%06llu", static_cast<unsigned long long>(id));
+      if (!StoreEnv(ctx)->FileExists(ctx.data + dir)) {
+        json q = p;
+        q["note"] = "segment removed by a concurrent compaction while it was checked";
+        skipped.push_back(q);
+        continue;
+      }
+    }
+    kept.push_back(p);
+  }
+  if (skipped.empty()) return;
+  problems = kept;
+  (*doc)["skipped"] = skipped;
+  bool healthy = true;
+  for (const auto& p : kept) {
+    if (!p.is_object() || !p.contains("severity") || p["severity"] != "info") healthy = false;
+  }
+  if (doc->contains("opened") && (*doc)["opened"] == false) healthy = false;
+  (*doc)["healthy"] = healthy;
+}
+
+// One verification: the engine's (read-only open + Verify) plus the file-level findings; if
+// the store does not open, the files checked directly. *error: a failure to report as such
+// (store missing, locked, I/O error), with no document.
+json VerifyOnce(Context& ctx, ProgressBar* bar, Status* error) {
+  *error = Status::OK();
   std::unique_ptr<Engine> db;
   Status s = OpenStore(ctx, true, false, &db);
   Status open_error = s;
   if (s.ok()) {
     std::string report;
     bool healthy = false;
-    s = db->Verify(&report, &healthy, bar.Fn());
-    bar.Clear();
+    s = db->Verify(&report, &healthy, bar->Fn());
+    bar->Clear();
     if (s.ok()) {
       json doc = Parse(report);
       MergeFileProblems(ctx, &doc, {"global_index", "hnsw", "segment"});
-      Emit(ctx, Dump(doc));
-      return DocFlag(Dump(doc), {"healthy"}, false) ? kExitOk : kExitProblems;
+      return doc;
     }
     open_error = s;
   }
+  db.reset();
   if (s.IsNotFound() || s.IsLocked() || s.IsIOError() || s.IsInvalidArgument()) {
-    return Fail(ctx, s);
+    *error = s;
+    return json();
   }
   // The store does not open (or verification stopped on damage): check the files
   // themselves, which needs no open engine.
   t4dx::StoreFilesReport files;
   Status c =
-      t4dx::CheckStoreFiles(StoreEnv(ctx), ctx.data, t4dx::StoreCheckOptions(), bar.Fn(), &files);
-  bar.Clear();
-  if (!c.ok()) return Fail(ctx, c);
+      t4dx::CheckStoreFiles(StoreEnv(ctx), ctx.data, t4dx::StoreCheckOptions(), bar->Fn(), &files);
+  bar->Clear();
+  if (!c.ok()) {
+    *error = c;
+    return json();
+  }
   json problems = json::array();
   json err = {{"kind", "open"},
               {"file", open_error.file().empty() ? ctx.data : open_error.file()},
@@ -168,13 +262,41 @@ int RunVerify(Context& ctx, const Args&) {
   if (open_error.line() > 0) err["line"] = open_error.line();
   problems.push_back(err);
   for (const auto& p : files.problems) problems.push_back(ProblemJ(p));
-  json doc = {{"healthy", false},
-              {"opened", false},
-              {"dir", ctx.data},
-              {"problems", problems},
-              {"files", Parse(t4dx::StoreFilesReportToJson(files))}};
+  return {{"healthy", false},
+          {"opened", false},
+          {"dir", ctx.data},
+          {"problems", problems},
+          {"files", Parse(t4dx::StoreFilesReportToJson(files))}};
+}
+
+// Verify is read-only and runs beside a service that may flush and compact the store while
+// it reads: a segment named by the manifest when the check began can be gone by the time it
+// is read. So a run whose manifest changed underneath it and that found problems is run
+// again (a few times); what a last run still reports about segments that the current
+// manifest no longer names and that are gone from disk is listed under "skipped", never as
+// damage. Real damage stays: it is there again in a run over a stable manifest.
+int RunVerify(Context& ctx, const Args&) {
+  constexpr int kAttempts = 5;
+  ProgressBar bar("verify", ctx.progress);
+  json doc;
+  Status error;
+  int attempt = 1;
+  for (;; ++attempt) {
+    const ManifestView before = ReadManifest(ctx);
+    doc = VerifyOnce(ctx, &bar, &error);
+    const ManifestView after = ReadManifest(ctx);
+    const bool clean = error.ok() && doc.is_object() && doc.value("healthy", false);
+    const bool changed = before.bytes != after.bytes;
+    if (clean || !changed || attempt == kAttempts) {
+      if (error.ok()) DropVanishedSegments(ctx, after, &doc);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 * attempt));
+  }
+  if (!error.ok()) return Fail(ctx, error);
+  if (attempt > 1) doc["attempts"] = attempt;
   Emit(ctx, Dump(doc));
-  return kExitProblems;
+  return DocFlag(Dump(doc), {"healthy"}, false) ? kExitOk : kExitProblems;
 }
 
 // ---- recover / segment repair ----
@@ -437,7 +559,10 @@ void AddStoreCommands(std::vector<CommandSpec>* out) {
        "container). Every problem names its file and byte offset (and line for the WAL).\n"
        "Read-only. A torn WAL tail is reported with severity \"info\" (it is what a crash\n"
        "mid-write leaves, cut on the next open; use `wal check` to fail on it). When the\n"
-       "store does not open at all, the files are checked directly.\n"
+       "store does not open at all, the files are checked directly. Beside a running\n"
+       "service, a run during which the manifest changed is run again (a compaction may\n"
+       "remove segments being checked); problems of segments the current manifest no\n"
+       "longer names and that are gone are listed under \"skipped\", not as damage.\n"
        "Exit 1 when any problem is found.",
        {},
        0,

@@ -137,6 +137,14 @@ const std::vector<Setting>& Settings() {
       {"read-timeout-seconds", "T4DM_READ_TIMEOUT_SECONDS", "N",
        "drop a client that sends nothing for this long (default 5)",
        Number(&ServiceConfig::read_timeout_seconds, 1, 3600)},
+      {"request-timeout-seconds", "T4DM_REQUEST_TIMEOUT_SECONDS", "N",
+       "a request (head and body) must arrive within this long of its first byte, plus 1 s "
+       "per --min-request-bytes-per-second bytes of it (default 5); else 408 and the "
+       "connection is closed: slow clients cannot hold the HTTP threads",
+       Number(&ServiceConfig::request_timeout_seconds, 1, 3600)},
+      {"min-request-bytes-per-second", "T4DM_MIN_REQUEST_BYTES_PER_SECOND", "N",
+       "the slowest upload rate a large body may keep (default 16384)",
+       Number(&ServiceConfig::min_request_bytes_per_second, 1, 1ull << 32)},
       {"keep-alive-seconds", "T4DM_KEEP_ALIVE_SECONDS", "N",
        "close an idle keep-alive connection after this long (default 2); shutdown waits for "
        "idle connections up to this long",

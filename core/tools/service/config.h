@@ -30,7 +30,12 @@ struct ServiceConfig {
   size_t max_open_sessions = 64;       // T4DM_MAX_OPEN_SESSIONS: stores open at once
   int64_t session_idle_seconds = 300;  // T4DM_SESSION_IDLE_SECONDS: idle stores closed
   size_t http_threads = 32;            // T4DM_HTTP_THREADS: concurrent connections served
-  int64_t read_timeout_seconds = 5;    // a client sending slower than this is dropped
+  int64_t read_timeout_seconds = 5;    // a client silent this long is dropped
+  // T4DM_REQUEST_TIMEOUT_SECONDS / T4DM_MIN_REQUEST_BYTES_PER_SECOND: a request (head and
+  // body) must arrive within this long of its first byte, plus one second per
+  // min_request_bytes_per_second bytes received; else 408 and the connection closed.
+  int64_t request_timeout_seconds = 5;
+  size_t min_request_bytes_per_second = 16384;
   // An idle keep-alive connection is closed after this long. Shutdown waits for idle
   // connections up to this long (the HTTP library cannot interrupt them sooner).
   int64_t keep_alive_seconds = 2;                    // T4DM_KEEP_ALIVE_SECONDS

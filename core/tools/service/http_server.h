@@ -8,6 +8,15 @@
 // URI too long 414, request body with a Content-Encoding 415) get the service's JSON error
 // body and are reported through on_library_response.
 //
+// Reading a request is bounded twice: every read waits at most read_timeout_seconds, and the
+// whole request (head and body) must arrive within request_timeout_seconds of its first
+// byte, plus one second per min_request_bytes_per_second bytes received (RequestDeadline):
+// a client dribbling bytes cannot hold a worker thread. Such a request is answered 408 when
+// a response can still be written, and its connection closed. The body framing is checked
+// from the head alone (CheckBodyFraming): a Content-Length over max_body_bytes is answered
+// 413 before any byte of the body is read, a malformed or contradictory one 400. A request
+// answered without its body being read (401, 413, ...) closes its connection.
+//
 // Lifecycle: Create() binds the socket; Run() serves on the calling thread until Stop();
 // Stop() may be called from any thread: it stops accepting, lets the requests in flight
 // finish, then Run() returns. Callbacks run on the server's worker threads, concurrently;
@@ -54,6 +63,8 @@ struct HttpServerOptions {
   size_t threads = 32;
   size_t max_body_bytes = 32u << 20;
   int64_t read_timeout_seconds = 5;
+  int64_t request_timeout_seconds = 5;
+  size_t min_request_bytes_per_second = 16384;
   int64_t write_timeout_seconds = 5;
   int64_t keep_alive_timeout_seconds = 5;
   size_t keep_alive_max_requests = 1000;

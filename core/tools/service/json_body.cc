@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <limits>
+#include <new>
+#include <vector>
 
 namespace t4dm {
 namespace {
@@ -42,23 +44,141 @@ const char* TypeName(const Json& v) {
   return "an object";
 }
 
+// A SAX handler that builds the document with nlohmann's own DOM builder and counts the
+// values of every open array / members of every open object on the way, stopping the parse
+// (returning false) at the first one over its limit.
+class LimitedDomBuilder {
+ public:
+  using Dom = nlohmann::detail::json_sax_dom_parser<Json>;
+  using number_integer_t = Json::number_integer_t;
+  using number_unsigned_t = Json::number_unsigned_t;
+  using number_float_t = Json::number_float_t;
+  using string_t = Json::string_t;
+  using binary_t = Json::binary_t;
+
+  LimitedDomBuilder(Json* root, const JsonLimits& limits) : dom_(*root, false), limits_(limits) {}
+
+  bool null() { return Value() && dom_.null(); }
+  bool boolean(bool v) { return Value() && dom_.boolean(v); }
+  bool number_integer(number_integer_t v) { return Value() && dom_.number_integer(v); }
+  bool number_unsigned(number_unsigned_t v) { return Value() && dom_.number_unsigned(v); }
+  bool number_float(number_float_t v, const string_t& s) {
+    return Value() && dom_.number_float(v, s);
+  }
+  bool string(string_t& v) { return Value() && dom_.string(v); }
+  bool binary(binary_t& v) { return Value() && dom_.binary(v); }
+  bool start_object(std::size_t n) { return Open(false) && dom_.start_object(n); }
+  bool key(string_t& k) {
+    if (stack_.size() == 1) last_top_key_ = k;
+    if (!Count()) return false;
+    return dom_.key(k);
+  }
+  bool end_object() {
+    stack_.pop_back();
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) { return Open(true) && dom_.start_array(n); }
+  bool end_array() {
+    stack_.pop_back();
+    return dom_.end_array();
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    if (error_.ok()) {
+      error_ = ApiStatus::BadRequest("malformed_json",
+                                     std::string("request body is not valid JSON: ") + e.what());
+    }
+    return false;
+  }
+
+  const ApiStatus& error() const { return error_; }
+
+ private:
+  struct Open_ {
+    bool array;
+    bool counted;  // the array of limits_.counted_field
+    size_t count;
+  };
+
+  // A scalar or container value: counts in its enclosing array (object members are
+  // counted at their key).
+  bool Value() { return stack_.empty() || !stack_.back().array || Count(); }
+
+  bool Open(bool array) {
+    if (!Value()) return false;
+    if (stack_.size() >= limits_.max_depth) {
+      error_ = ApiStatus::BadRequest("too_deep", "request body nests deeper than " +
+                                                     std::to_string(limits_.max_depth) + " levels");
+      return false;
+    }
+    const bool counted = array && stack_.size() == 1 && !stack_.back().array &&
+                         !limits_.counted_field.empty() && last_top_key_ == limits_.counted_field;
+    stack_.push_back({array, counted, 0});
+    return true;
+  }
+
+  bool Count() {
+    Open_& top = stack_.back();
+    ++top.count;
+    if (top.counted && top.count > limits_.counted_max) {
+      error_ = ApiStatus::BadRequest(
+          limits_.counted_code, limits_.counted_field + " has more than " +
+                                    std::to_string(limits_.counted_max) +
+                                    " entries; the limit is " +
+                                    std::to_string(limits_.counted_max) + limits_.counted_hint);
+      return false;
+    }
+    if (top.count > limits_.max_elements) {
+      error_ = ApiStatus::BadRequest("too_many_elements",
+                                     std::string(top.array ? "an array" : "an object") +
+                                         " of the request body (at nesting level " +
+                                         std::to_string(stack_.size()) + ") has more than " +
+                                         std::to_string(limits_.max_elements) +
+                                         (top.array ? " values" : " members"));
+      return false;
+    }
+    return true;
+  }
+
+  Dom dom_;
+  const JsonLimits& limits_;
+  std::vector<Open_> stack_;
+  std::string last_top_key_;
+  ApiStatus error_;
+};
+
 }  // namespace
 
 ApiStatus ParseJsonObject(std::string_view body, size_t max_depth, Json* out) {
+  JsonLimits limits;
+  limits.max_depth = max_depth;
+  return ParseJsonObject(body, limits, out);
+}
+
+ApiStatus ParseJsonObject(std::string_view body, const JsonLimits& limits, Json* out) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     *out = Json::object();
     return ApiStatus::OK();
   }
-  if (NestingDepth(body, max_depth) > max_depth) {
-    return ApiStatus::BadRequest(
-        "too_deep", "request body nests deeper than " + std::to_string(max_depth) + " levels");
+  // A cheap scan first: nothing of a deeply nested body is built.
+  if (NestingDepth(body, limits.max_depth) > limits.max_depth) {
+    return ApiStatus::BadRequest("too_deep", "request body nests deeper than " +
+                                                 std::to_string(limits.max_depth) + " levels");
   }
+  Json parsed;
   try {
-    *out = Json::parse(body.begin(), body.end());
+    LimitedDomBuilder builder(&parsed, limits);
+    const bool ok = Json::sax_parse(body.begin(), body.end(), &builder);
+    if (!ok) {
+      if (!builder.error().ok()) return builder.error();
+      return ApiStatus::BadRequest("malformed_json", "request body is not valid JSON");
+    }
   } catch (const Json::exception& e) {
     return ApiStatus::BadRequest("malformed_json",
                                  std::string("request body is not valid JSON: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return ApiStatus::Error(413, "payload_too_large", "request body too large to parse");
   }
+  *out = std::move(parsed);
   if (!out->is_object()) {
     return ApiStatus::BadRequest(
         "expected_object",

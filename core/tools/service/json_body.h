@@ -17,9 +17,28 @@ namespace t4dm {
 
 using Json = nlohmann::json;
 
+// Limits of a request body, enforced while it is parsed (a SAX pass that builds the
+// document as it goes and stops at the first value over a limit): a huge array or object is
+// refused after max_elements + 1 values, never built whole.
+struct JsonLimits {
+  size_t max_depth = 32;  // nesting of arrays/objects ("too_deep")
+  // Values in any one array, or members in any one object ("too_many_elements").
+  size_t max_elements = static_cast<size_t>(-1);
+  // The array that is the top-level field `counted_field` ("" for none) may hold at most
+  // counted_max values; beyond, the error `counted_code` whose message ends with
+  // counted_hint (e.g. "items" of a batch: "batch_too_large", " (--max-batch-items)").
+  std::string counted_field;
+  size_t counted_max = static_cast<size_t>(-1);
+  std::string counted_code = "too_many_elements";
+  std::string counted_hint;
+};
+
 // Parses body as a JSON object; an empty (or all-whitespace) body is {}. Nesting deeper than
-// max_depth is refused before parsing. Codes: "malformed_json", "expected_object",
-// "too_deep".
+// limits.max_depth is refused before parsing; arrays and objects over their limits while
+// parsing. Codes: "malformed_json", "expected_object", "too_deep", "too_many_elements",
+// limits.counted_code.
+ApiStatus ParseJsonObject(std::string_view body, const JsonLimits& limits, Json* out);
+// The same with only a depth limit.
 ApiStatus ParseJsonObject(std::string_view body, size_t max_depth, Json* out);
 
 // Typed access to the fields of one JSON object. Absent fields leave *out untouched.

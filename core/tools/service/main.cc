@@ -238,6 +238,8 @@ int Main(int argc, char** argv) {
   http.threads = config.http_threads;
   http.max_body_bytes = config.max_body_bytes;
   http.read_timeout_seconds = config.read_timeout_seconds;
+  http.request_timeout_seconds = config.request_timeout_seconds;
+  http.min_request_bytes_per_second = config.min_request_bytes_per_second;
   http.keep_alive_timeout_seconds = config.keep_alive_seconds;
   std::unique_ptr<HttpServer> server;
   s = HttpServer::Create(http, service.Callbacks(), &server);

@@ -1,8 +1,10 @@
 #include "service.h"
 
+#include <algorithm>
 #include <exception>
 
 #include "ids.h"
+#include "t4dx/item.h"
 
 namespace t4dm {
 
@@ -171,7 +173,17 @@ ApiStatus Service::Run(const HttpRequest& request, HttpResponse* response, std::
   const bool has_body =
       request.method == "POST" || (request.method == "DELETE" && !request.body.empty());
   if (has_body) {
-    T4DM_RETURN_IF_API_ERROR(ParseJsonObject(request.body, config_.max_json_depth, &ctx.body));
+    // Limits checked while parsing, so that no oversized array is ever built whole: a batch
+    // holds at most max_batch_items items, any other array or object at most as many values
+    // as the largest legitimate one (an embedding of kMaxDimension, or a batch).
+    JsonLimits limits;
+    limits.max_depth = config_.max_json_depth;
+    limits.max_elements = std::max<size_t>(t4dx::kMaxDimension, config_.engine.max_batch_items);
+    limits.counted_field = "items";
+    limits.counted_max = config_.engine.max_batch_items;
+    limits.counted_code = "batch_too_large";
+    limits.counted_hint = " (--max-batch-items)";
+    T4DM_RETURN_IF_API_ERROR(ParseJsonObject(request.body, limits, &ctx.body));
   }
   if (route->session != SessionUse::kNone) {
     T4DM_RETURN_IF_API_ERROR(ResolveSession(request, &ctx.body, &ctx.session_id));
