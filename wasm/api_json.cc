@@ -384,15 +384,17 @@ Status ItemsFromJson(std::string_view text, const std::vector<float>& flat,
   return Status::OK();
 }
 
-std::string HitsToJson(const SearchResult& result, bool include_items) {
+std::string HitsToJson(const SearchResult& result, bool include_items, bool include_scores) {
   std::string out = "[";
   for (size_t i = 0; i < result.hits.size(); ++i) {
     const SearchHit& h = result.hits[i];
     if (i) out += ',';
     out += "{\"id\":";
     json_util::AppendString(&out, h.id);
-    out += ",\"score\":";
-    json_util::AppendFloat(&out, h.score);
+    if (include_scores) {
+      out += ",\"score\":";
+      json_util::AppendFloat(&out, h.score);
+    }
     if (include_items) {
       out += ",\"item\":";
       out += ItemToJson(h.item, false);

@@ -55,8 +55,10 @@ Status ItemsFromJson(std::string_view json, const std::vector<float>& flat,
                      const std::vector<uint32_t>& lengths, bool batch, std::vector<Item>* items);
 
 // Search hits as [{"id","score","item"?}], best first. Items never carry "embedding"
-// here: the bindings hand embeddings over as one Float32Array.
-std::string HitsToJson(const SearchResult& result, bool include_items);
+// here: the bindings hand embeddings over as one Float32Array. Without include_scores the
+// "score" fields are left out (the bindings hand scores over as a Float32Array too:
+// formatting a float as its shortest decimal costs ~40 us in WebAssembly).
+std::string HitsToJson(const SearchResult& result, bool include_items, bool include_scores = true);
 
 }  // namespace wasm
 }  // namespace t4dx

@@ -190,7 +190,10 @@ class Store {
     SearchResult result;
     s = engine_->Search(FloatsFrom(query), options, &result);
     if (!s.ok()) return ErrorValue(s);
-    val r = JsonValue(HitsToJson(result, options.include_items));
+    val r = JsonValue(HitsToJson(result, options.include_items, false));
+    std::vector<float> scores;
+    for (const SearchHit& h : result.hits) scores.push_back(h.score);
+    r.set("scores", Float32ArrayOf(scores));
     if (options.include_items && options.include_embedding) {
       std::vector<const Item*> items;
       for (const SearchHit& h : result.hits) items.push_back(&h.item);

@@ -95,6 +95,17 @@ function decodeItems(r) {
   return items;
 }
 
+// The shortest decimal that reads back as the same float32 (what the engine's JSON
+// writes for a score), e.g. 0.9875414 rather than 0.987541377544403.
+function shortestFloat(x) {
+  if (!Number.isFinite(x)) return null;
+  for (let p = 1; p < 9; p++) {
+    const y = Number(x.toPrecision(p));
+    if (Math.fround(y) === x) return y;
+  }
+  return Number(x.toPrecision(9));
+}
+
 function toFloat32(vector, what) {
   if (vector instanceof Float32Array) return vector;
   if (!isNumberArray(vector)) throw invalidArgument(`${what}: expected a Float32Array or an array of numbers`);
@@ -183,7 +194,11 @@ export class SyncStore {
   search(vector, options = {}) {
     const q = toFloat32(vector, 'vector');
     const r = this.call((s) => s.search(q, optionsJson(options, 'search options')));
-    const hits = JSON.parse(r.json);
+    const hits = JSON.parse(r.json).map((h, i) => {
+      const hit = { id: h.id, score: shortestFloat(r.scores[i]) };
+      if (h.item) hit.item = h.item;
+      return hit;
+    });
     if (r.embeddings) {
       let pos = 0;
       for (let i = 0; i < hits.length; i++) {

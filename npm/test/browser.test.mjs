@@ -56,17 +56,33 @@ before(async () => {
     executablePath: CHROMIUM,
     headless: true,
     args: FLAGS,
+    timeout: 60000,
   });
-});
+}, { timeout: 90000 });
 
+// Closing the browser is given 20 s; then its process is killed, so a wedged Chromium
+// fails the run instead of holding it.
 after(async () => {
-  if (context) await context.close();
-  if (server) await new Promise((r) => server.close(r));
+  if (context) {
+    const browserProcess = context.browser()?.process?.();
+    let timer;
+    const closed = await Promise.race([
+      context.close().then(() => true),
+      new Promise((r) => { timer = setTimeout(() => r(false), 20000); }),
+    ]);
+    clearTimeout(timer);
+    if (!closed && browserProcess) browserProcess.kill('SIGKILL');
+  }
+  if (server) {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
   if (tmp) tmp.cleanup();
-});
+}, { timeout: 60000 });
 
 async function newPage() {
   const page = await context.newPage();
+  page.setDefaultTimeout(120000);  // waits fail with a message (evaluate: the test timeout)
   page.on('pageerror', (e) => console.error('pageerror', e));
   await page.goto(`${base}/`);
   await page.waitForFunction(() => window.t4dxReady === true);
@@ -142,40 +158,84 @@ test('OPFS store in a Worker: 5,000 items, search, reload, second tab locked', {
   await page.close();
 });
 
-test('closing the page mid-write leaves a store that opens with every acknowledged write', { ...opts, timeout: 300000 }, async () => {
-  const page = await newPage();
-  await page.evaluate(async () => {
-    localStorage.setItem('acked', '0');
-    const store = await t4dx.open({ path: 'midwrite', dim: 8, flushThreshold: 50 });
+// Starts an endless write loop on store `name` in the page (puts and batches of ids
+// `<tag>-<n>`); the number acknowledged is kept in localStorage under `tag`, which survives
+// the page. Returns once `min` writes are acknowledged.
+async function startWriting(page, name, tag, min) {
+  await page.evaluate(async ([name, tag]) => {
+    localStorage.setItem(tag, '0');
+    const store = await t4dx.open({ path: name, dim: 8, flushThreshold: 50 });
     (async () => {
-      for (let i = 0; ; i++) {
-        await store.put({ id: `m-${i}`, content: `m ${i}`, embedding: vector(8, i + 1) });
-        localStorage.setItem('acked', String(i + 1));  // synchronous, survives the page
+      for (let i = 0; ;) {
+        if (i % 10 === 9) {
+          const batch = [];
+          for (let j = i; j < i + 5; j++) batch.push({ id: `${tag}-${j}`, content: `${tag} ${j}`, embedding: vector(8, j + 1) });
+          await store.putBatch(batch);
+          i += 5;
+        } else {
+          await store.put({ id: `${tag}-${i}`, content: `${tag} ${i}`, embedding: vector(8, i + 1) });
+          i += 1;
+        }
+        localStorage.setItem(tag, String(i));  // synchronous, survives the page
       }
     })();
-  });
-  await page.waitForFunction(() => Number(localStorage.getItem('acked')) >= 120, null, { timeout: 120000 });
-  await page.close();  // mid-write: the Worker is killed with the page
+  }, [name, tag]);
+  await page.waitForFunction(([tag, min]) => Number(localStorage.getItem(tag)) >= min,
+    [tag, min], { timeout: 120000 });
+}
 
-  const page2 = await newPage();
-  const r = await page2.evaluate(async () => {
-    const acked = Number(localStorage.getItem('acked'));
-    const store = await t4dx.open({ path: 'midwrite' });
+// Opens store `name` in the page at once and checks every write acknowledged under `tags`.
+function checkAcknowledged(page, name, tags) {
+  return page.evaluate(async ([name, tags]) => {
+    const store = await t4dx.open({ path: name });
     const missing = [];
-    for (let i = 0; i < acked; i++) {
-      const got = await store.get(`m-${i}`, { includeEmbedding: false });
-      if (!got || got.content !== `m ${i}`) missing.push(i);
+    let acked = 0;
+    for (const tag of tags) {
+      const n = Number(localStorage.getItem(tag));
+      acked += n;
+      for (let i = 0; i < n; i++) {
+        const got = await store.get(`${tag}-${i}`, { includeEmbedding: false });
+        if (!got || got.content !== `${tag} ${i}`) missing.push(`${tag}-${i}`);
+      }
     }
     const count = await store.count();
     const v = await store.verify();
     await store.close();
     return { acked, count, missing, healthy: v.healthy };
-  });
-  assert.deepEqual(r.missing, []);
+  }, [name, tags]);
+}
+
+function assertAllThere(r, minAcked) {
+  assert.deepEqual(r.missing, [], JSON.stringify(r).slice(0, 300));
   assert.ok(r.count >= r.acked, JSON.stringify(r));
-  assert.ok(r.acked >= 120);
+  assert.ok(r.acked >= minAcked, JSON.stringify(r));
   assert.equal(r.healthy, true);
-  await page2.close();
+}
+
+test('closing the page mid-write leaves a store that opens with every acknowledged write', { ...opts, timeout: 180000 }, async () => {
+  const tags = [];
+  for (let round = 0; round < 2; round++) {
+    const page = await newPage();
+    tags.push(`close${round}`);
+    await startWriting(page, 'midclose', tags[round], 120 + round * 37);
+    await page.close();  // mid-write: the Worker is killed with the page
+    const page2 = await newPage();
+    assertAllThere(await checkAcknowledged(page2, 'midclose', tags), 120 * tags.length);
+    await page2.close();
+  }
+});
+
+test('reloading the page mid-write leaves a store that opens with every acknowledged write', { ...opts, timeout: 180000 }, async () => {
+  const page = await newPage();
+  const tags = [];
+  for (let round = 0; round < 3; round++) {
+    tags.push(`reload${round}`);
+    await startWriting(page, 'midreload', tags[round], 120 + round * 29);
+    await page.reload();  // mid-write; the reloaded page opens the store at once
+    await page.waitForFunction(() => window.t4dxReady === true);
+    assertAllThere(await checkAcknowledged(page, 'midreload', tags), 120 * tags.length);
+  }
+  await page.close();
 });
 
 const cli = nativeCli();

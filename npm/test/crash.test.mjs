@@ -24,7 +24,19 @@ function runAndKill(dir, cycle, acks) {
     let stderr = '';
     let lines = 0;
     let killed = false;
+    // A writer that stops acknowledging is a hang: fail with what it printed.
+    let stalled = false;
+    let watchdog;
+    const arm = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        stalled = true;
+        child.kill('SIGKILL');
+      }, 30000);
+    };
+    arm();
     child.stdout.on('data', (d) => {
+      arm();
       buf += d;
       let i;
       while ((i = buf.indexOf('\n')) >= 0) {
@@ -49,13 +61,15 @@ function runAndKill(dir, cycle, acks) {
     });
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('exit', (code, signal) => {
-      if (signal !== 'SIGKILL') reject(new Error(`writer exited ${code} ${signal}: ${stderr}`));
+      clearTimeout(watchdog);
+      if (stalled) reject(new Error(`cycle ${cycle}: writer acknowledged nothing for 30 s after ${lines} lines: ${stderr}`));
+      else if (signal !== 'SIGKILL') reject(new Error(`writer exited ${code} ${signal}: ${stderr}`));
       else resolve({ acked, deleted, uncertain });
     });
   });
 }
 
-test(`${CYCLES} SIGKILL cycles of a Node writer lose nothing acknowledged`, { timeout: 600000 }, async () => {
+test(`${CYCLES} SIGKILL cycles of a Node writer lose nothing acknowledged`, { timeout: 280000 }, async () => {
   const t = tempDir();
   const dir = path.join(t.dir, 'store');
   const r = rng(42);

@@ -1,6 +1,7 @@
 // A store is the same bytes on every host: written by the native build (build/bin/t4dx),
 // opened and verified in Node/WASM, written there, and read back natively; the same items
-// and the same search results both ways. Also: the native holder's lock refuses Node.
+// and the same search results both ways. Also the store lock across hosts: a native
+// holder refuses Node, and a Node holder (in this process or another) refuses native.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -110,6 +111,68 @@ test('a store held by a native process is refused in Node with "locked" naming t
     assert.equal((await s.get('held')).content, 'x');
     await s.close();
   } finally {
+    t.cleanup();
+  }
+});
+
+// The native CLI's stderr and exit code for a write command on a store held elsewhere.
+function nativeImportRefused(dir) {
+  try {
+    execFileSync(cli, ['--data', dir, 'import', '-', '--batch', '1'],
+      { input: JSON.stringify({ id: 'intruder', content: 'y', embedding: [...vector(DIM, 9)] }) + '\n',
+        encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 60000 });
+  } catch (e) {
+    return { status: e.status, stderr: String(e.stderr) };
+  }
+  return { status: 0, stderr: '' };
+}
+
+test('a store held by Node is refused by a native process with "locked" naming the pid', { skip, timeout: 120000 }, async () => {
+  const t = tempDir();
+  const dir = path.join(t.dir, 'store');
+  let holder = null;
+  try {
+    // Held by this process.
+    let s = await open({ path: dir, dim: DIM });
+    await s.put({ id: 'mine', content: 'node', embedding: vector(DIM, 1) });
+    let r = nativeImportRefused(dir);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`locked by process ${process.pid} \\(node\\)`));
+    await s.close();
+
+    // Held by another Node process that is then SIGKILLed: refused while it lives, then
+    // the native process opens the store (the stale pid is not a holder).
+    holder = spawn(process.execPath, ['--input-type=module', '-e', `
+      import { open } from ${JSON.stringify(new URL('../dist/node.js', import.meta.url).href)};
+      const s = await open({ path: ${JSON.stringify(dir)} });
+      await s.put({ id: 'other', content: 'other node', embedding: new Float32Array(${DIM}).fill(0.5) });
+      process.stdout.write('held\\n');
+      setInterval(() => {}, 1000);
+    `], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise((resolve, reject) => {
+      let err = '';
+      holder.stderr.on('data', (d) => { err += d; });
+      holder.stdout.on('data', (d) => { if (String(d).includes('held')) resolve(); });
+      holder.on('exit', (code) => reject(new Error(`holder exited ${code}: ${err}`)));
+    });
+    r = nativeImportRefused(dir);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`locked by process ${holder.pid} \\(node\\)`));
+    const gone = new Promise((res) => holder.on('exit', res));
+    holder.kill('SIGKILL');
+    await gone;
+    r = nativeImportRefused(dir);
+    assert.equal(r.status, 0, r.stderr);
+    const got = JSON.parse(native(['--data', dir, 'get', 'other', '--json']));
+    assert.equal((got.item || got).content, 'other node');
+
+    // Native closed it: Node opens it again and sees the native write.
+    s = await open({ path: dir });
+    assert.equal((await s.get('intruder')).content, 'y');
+    assert.equal(await s.count(), 3);
+    await s.close();
+  } finally {
+    if (holder && holder.exitCode === null && holder.signalCode === null) holder.kill('SIGKILL');
     t.cleanup();
   }
 });

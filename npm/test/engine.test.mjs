@@ -19,7 +19,7 @@ async function withStore(options, fn) {
   }
 }
 
-test('put, get, delete, count with exact embeddings (l2)', async () => {
+test('put, get, delete, count with exact embeddings (l2)', { timeout: 60000 }, async () => {
   await withStore({ metric: 'l2' }, async (dir, opener) => {
     const s = await opener();
     const a = item(1, DIM);
@@ -45,7 +45,7 @@ test('put, get, delete, count with exact embeddings (l2)', async () => {
   });
 });
 
-test('number arrays are accepted as embeddings and timestamps are stamped', async () => {
+test('number arrays are accepted as embeddings and timestamps are stamped', { timeout: 60000 }, async () => {
   await withStore({ metric: 'ip' }, async (dir, opener) => {
     const s = await opener();
     const before = Date.now();
@@ -57,7 +57,7 @@ test('number arrays are accepted as embeddings and timestamps are stamped', asyn
   });
 });
 
-test('search finds the nearest items best first, with filters', async () => {
+test('search finds the nearest items best first, with filters', { timeout: 60000 }, async () => {
   await withStore({ flushThreshold: 40 }, async (dir, opener) => {
     const s = await opener();
     const items = [];
@@ -92,7 +92,7 @@ test('search finds the nearest items best first, with filters', async () => {
   });
 });
 
-test('read-your-writes: every write is visible to the next read and search', async () => {
+test('read-your-writes: every write is visible to the next read and search', { timeout: 60000 }, async () => {
   await withStore({ flushThreshold: 7 }, async (dir, opener) => {
     const s = await opener();
     for (let i = 0; i < 50; i++) {
@@ -113,7 +113,7 @@ test('read-your-writes: every write is visible to the next read and search', asy
   });
 });
 
-test('overwrites keep the newest version', async () => {
+test('overwrites keep the newest version', { timeout: 60000 }, async () => {
   await withStore({ flushThreshold: 5 }, async (dir, opener) => {
     const s = await opener();
     for (let v = 0; v < 4; v++) {
@@ -129,7 +129,7 @@ test('overwrites keep the newest version', async () => {
   });
 });
 
-test('flush and compaction write segments and keep every item', async () => {
+test('flush and compaction write segments and keep every item', { timeout: 60000 }, async () => {
   await withStore({ flushThreshold: 1000 }, async (dir, opener) => {
     const s = await opener();
     for (let b = 0; b < 5; b++) {
@@ -154,7 +154,7 @@ test('flush and compaction write segments and keep every item', async () => {
   });
 });
 
-test('cooperative maintenance flushes at the threshold without an explicit flush', async () => {
+test('cooperative maintenance flushes at the threshold without an explicit flush', { timeout: 60000 }, async () => {
   await withStore({ flushThreshold: 20, idleMs: 10 }, async (dir, opener) => {
     const s = await opener();
     for (let i = 0; i < 65; i++) await s.put(item(i, DIM));
@@ -173,7 +173,7 @@ test('cooperative maintenance flushes at the threshold without an explicit flush
   });
 });
 
-test('reopen finds everything (segments, WAL and deletes)', async () => {
+test('reopen finds everything (segments, WAL and deletes)', { timeout: 60000 }, async () => {
   await withStore({ flushThreshold: 16 }, async (dir, opener) => {
     let s = await opener();
     for (let i = 0; i < 40; i++) await s.put(item(i, DIM));
@@ -190,7 +190,7 @@ test('reopen finds everything (segments, WAL and deletes)', async () => {
   });
 });
 
-test('a torn WAL tail is cut on open and every complete entry is kept', async () => {
+test('a torn WAL tail is cut on open and every complete entry is kept', { timeout: 60000 }, async () => {
   await withStore({}, async (dir, opener) => {
     let s = await opener();
     for (let i = 0; i < 10; i++) await s.put(item(i, DIM));
@@ -213,7 +213,7 @@ test('a torn WAL tail is cut on open and every complete entry is kept', async ()
   });
 });
 
-test('strict recovery refuses a corrupt WAL line with file, line and offset; lenient opens', async () => {
+test('strict recovery refuses a corrupt WAL line with file, line and offset; lenient opens', { timeout: 60000 }, async () => {
   await withStore({}, async (dir, opener) => {
     let s = await opener();
     for (let i = 0; i < 6; i++) await s.put(item(i, DIM));
@@ -244,7 +244,7 @@ test('strict recovery refuses a corrupt WAL line with file, line and offset; len
   });
 });
 
-test('errors are T4dxErrors with stable codes; bad input changes nothing', async () => {
+test('errors are T4dxErrors with stable codes; bad input changes nothing', { timeout: 60000 }, async () => {
   await withStore({}, async (dir, opener) => {
     const s = await opener();
     await assert.rejects(s.put({ id: 'bad id' }), { code: 'invalid_argument' });
@@ -268,7 +268,7 @@ test('errors are T4dxErrors with stable codes; bad input changes nothing', async
   });
 });
 
-test('a second open of a held store fails with "locked"; close releases it', async () => {
+test('a second open of a held store fails with "locked"; close releases it', { timeout: 60000 }, async () => {
   await withStore({}, async (dir, opener) => {
     const s = await opener();
     await assert.rejects(open({ path: dir }), (e) => {
@@ -283,7 +283,7 @@ test('a second open of a held store fails with "locked"; close releases it', asy
   });
 });
 
-test('a LOCK file naming another live process refuses; a dead one does not', async () => {
+test('a LOCK file naming another live process refuses; a dead one does not', { timeout: 60000 }, async () => {
   await withStore({}, async (dir, opener) => {
     (await opener()).close();
     fs.writeFileSync(path.join(dir, 'LOCK'), `${process.ppid}\n`);
@@ -295,7 +295,7 @@ test('a LOCK file naming another live process refuses; a dead one does not', asy
   });
 });
 
-test('scan returns live items in timestamp order with limits and ranges', async () => {
+test('scan returns live items in timestamp order with limits and ranges', { timeout: 60000 }, async () => {
   await withStore({ flushThreshold: 10 }, async (dir, opener) => {
     const s = await opener();
     for (let i = 24; i >= 0; i--) await s.put(item(i, DIM));
@@ -312,7 +312,7 @@ test('scan returns live items in timestamp order with limits and ranges', async 
   });
 });
 
-test('sync modes and the constants exported by C++', async () => {
+test('sync modes and the constants exported by C++', { timeout: 60000 }, async () => {
   const c = await constants();
   assert.equal(c.statusCodes.locked, 6);
   assert.ok(c.views.includes('wal_status'));
@@ -329,7 +329,7 @@ test('sync modes and the constants exported by C++', async () => {
   }
 });
 
-test('every diagnostic view renders', async () => {
+test('every diagnostic view renders', { timeout: 60000 }, async () => {
   await withStore({ flushThreshold: 5 }, async (dir, opener) => {
     const s = await opener();
     for (let i = 0; i < 12; i++) await s.put(item(i, DIM));

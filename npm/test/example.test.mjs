@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { startService } from '../examples/service.mjs';
 import { tempDir, vector } from './helpers.mjs';
 
-test('example node:http service: store, get, search, delete, errors', async () => {
+test('example node:http service: store, get, search, delete, errors', { timeout: 60000 }, async () => {
   const t = tempDir();
   const svc = await startService({ dataDir: path.join(t.dir, 'data'), dim: 4 });
   const base = `http://127.0.0.1:${svc.port}`;

@@ -22,7 +22,7 @@ function readStore(dir) {
   return files;
 }
 
-test('inspect: WAL entries, torn tail, file checks and a read-only open', async () => {
+test('inspect: WAL entries, torn tail, file checks and a read-only open', { timeout: 60000 }, async () => {
   const t = tempDir();
   const dir = path.join(t.dir, 'store');
   try {

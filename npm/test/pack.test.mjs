@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { NPM_DIR, tempDir } from './helpers.mjs';
 
 function run(cmd, args, cwd) {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
 }
 
 test('npm pack tarball installs in an empty folder and runs from import and require', { timeout: 300000 }, () => {

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -317,6 +318,14 @@ class PosixEnvImpl : public Env {
       ::close(fd);
       return PosixError("lock", path, err);
     }
+    // A host that cannot take fcntl locks (the Node/WASM package) holds a store by writing
+    // "<pid> <host>" in LOCK: refuse while that process lives. A plain "<pid>" is ours and,
+    // with no fcntl lock on it, stale (its writer died).
+    const std::string lockless = LocklessHolderOf(fd);
+    if (!lockless.empty()) {
+      ::close(fd);  // drops the fcntl lock just taken
+      return Status::Locked("store " + StoreOf(path) + " is locked by process " + lockless);
+    }
     // Record the holder so a refused opener can name it.
     const std::string pid = std::to_string(::getpid()) + "\n";
     if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
@@ -328,6 +337,26 @@ class PosixEnvImpl : public Env {
   }
 
  private:
+  // "<pid> (<host>)" when the lock file was written by a live process other than this one
+  // through a host without fcntl locks ("<pid> <host>"), else "".
+  static std::string LocklessHolderOf(int fd) {
+    char buf[64];
+    const ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+    if (n <= 0) return "";
+    const std::string text(buf, static_cast<size_t>(n));
+    size_t i = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == 0 || i > 9 || i >= text.size() || text[i] != ' ') return "";
+    size_t end = i + 1;
+    while (end < text.size() && text[end] > ' ' && text[end] <= '~') ++end;
+    const std::string host = text.substr(i + 1, end - i - 1);
+    if (host.empty()) return "";
+    const pid_t pid = static_cast<pid_t>(std::stol(text.substr(0, i)));
+    if (pid <= 0 || pid == ::getpid()) return "";
+    if (::kill(pid, 0) != 0 && errno != EPERM) return "";  // gone
+    return std::to_string(pid) + " (" + host + ")";
+  }
+
   // The pid written in the lock file by its holder, or "unknown".
   static std::string HolderOf(int fd) {
     char buf[32];

@@ -1,0 +1,111 @@
+// The WASM benchmark workloads, host-neutral: run by bench.mjs in Node (store = the Node
+// entry) and by bench/page.html in Chromium (store = the browser entry, engine in a Worker
+// over OPFS). They follow core/tools/bench (workload_ingest.cc, workload_ann.cc): items and
+// batches are built before the clock starts; searches get 200 untimed warm-up queries,
+// then `runs` timed passes over every query one at a time, the fastest pass counting.
+
+/** Items (with their own embedding copies) of rows [begin, end). */
+export function makeItems(meta, base, dim, begin, end) {
+  const out = [];
+  for (let i = begin; i < end; i++) {
+    out.push({ ...meta[i], embedding: base.slice(i * dim, (i + 1) * dim) });
+  }
+  return out;
+}
+
+function batches(items, size) {
+  const out = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+// Flush, then run maintenance until every vector is indexed (the engine has no threads in
+// WebAssembly: maintenance is cooperative steps, which maintain() runs to the end).
+async function waitSearchable(store) {
+  await store.flush();
+  await store.maintain();
+  const h = await store.describe('hnsw_stats');
+  if ((h.lag_vectors ?? 0) !== 0 || h.in_sync === false || (h.unindexed_segments ?? 0) !== 0 ||
+      (h.memtable_vectors ?? 0) !== 0) {
+    throw new Error(`index not in sync after maintain(): ${JSON.stringify(h)}`);
+  }
+}
+
+/**
+ * ingest: a fresh store written with sync "always", `batch` items per call (put for 1,
+ * putBatch otherwise), until every item is durable (acknowledged) and searchable.
+ * @returns {{items, seconds, ack_seconds, items_per_s, stats}}
+ */
+export async function ingest({ open, path, dim, items, batch, m, efConstruction }) {
+  const groups = batch === 1 ? items.map((it) => [it]) : batches(items, batch);
+  const store = await open({ path, dim, metric: 'cosine', sync: 'always', hnswM: m, efConstruction });
+  try {
+    const t0 = performance.now();
+    for (const g of groups) {
+      if (g.length === 1) await store.put(g[0]);
+      else await store.putBatch(g);
+    }
+    const ack = (performance.now() - t0) / 1000;
+    await waitSearchable(store);
+    const seconds = (performance.now() - t0) / 1000;
+    const st = await store.describe('stats');
+    const stats = { flushes: st.compactor.flushes, merges: st.compactor.merges,
+      wal_syncs: st.wal?.syncs, write_groups: st.operations.write_groups };
+    return { items: items.length, seconds, ack_seconds: ack, items_per_s: items.length / seconds, stats };
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Loads an ann store as t4dx-bench does (PutBatch of 1000, Flush, indexed, Compact to one
+ * segment, indexed again); sync "none". Returns the open store and the load seconds.
+ */
+export async function annLoad({ open, path, dim, meta, base, n, m, efConstruction }) {
+  const store = await open({ path, dim, metric: 'cosine', sync: 'none', hnswM: m, efConstruction,
+    maxBatchItems: 100000 });
+  const t0 = performance.now();
+  for (let b = 0; b < n; b += 1000) await store.putBatch(makeItems(meta, base, dim, b, Math.min(n, b + 1000)));
+  await waitSearchable(store);
+  await store.compact();
+  await waitSearchable(store);
+  return { store, build_s: (performance.now() - t0) / 1000 };
+}
+
+function percentile(sorted, p) {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+/**
+ * Times `search(q, ef)` (→ array of ids or rows, best first) over every query for one ef.
+ * @returns {{qps, p50_ms, p99_ms, found: Array<Array<string|number>>}}
+ */
+export async function timeSearches({ search, queries, ef, runs }) {
+  const nq = queries.length;
+  const found = new Array(nq);
+  for (let q = 0; q < Math.min(nq, 200); q++) found[q] = await search(queries[q], ef);
+  let best = Infinity;
+  let lat = [];
+  const pass = new Array(nq);
+  for (let run = 0; run < Math.max(1, runs); run++) {
+    const t0 = performance.now();
+    for (let q = 0; q < nq; q++) {
+      const s = performance.now();
+      found[q] = await search(queries[q], ef);
+      pass[q] = performance.now() - s;
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    if (elapsed < best) {
+      best = elapsed;
+      lat = pass.slice();
+    }
+  }
+  lat.sort((a, b) => a - b);
+  return { qps: nq / best, p50_ms: percentile(lat, 0.5), p99_ms: percentile(lat, 0.99), found };
+}
+
+/** A search function over a t4dx store: ids, best first. */
+export function t4dxSearch(store, k) {
+  return async (q, ef) => (await store.search(q, { k, ef, includeItems: false })).map((h) => h.id);
+}
