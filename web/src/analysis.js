@@ -243,6 +243,42 @@ export function segmentChecks(check, root) {
   return bySeg;
 }
 
+function countsObject(x) {
+  if (!x || typeof x !== 'object') return null;
+  // {op: n} from the engine; [[op, n], ...] or [{op_type, count}] from other builds.
+  const out = {};
+  const entries = Array.isArray(x)
+    ? x.map((e) => (Array.isArray(e) ? e : [e && (e.op_type ?? e.op), e && (e.count ?? e.records)]))
+    : Object.entries(x);
+  for (const [op, n] of entries) {
+    const v = Number(n);
+    if (op === undefined || op === null || op === '' || !Number.isFinite(v) || v <= 0) continue;
+    out[op] = (out[op] || 0) + v;
+  }
+  return Object.keys(out).length ? out : null;
+}
+
+/**
+ * Records per op_type of the whole WAL: the engine's report (op_counts, else the sum of
+ * its per-file op_counts), else the counts of the entries the engine decoded. Ordered by
+ * op name. {} when the WAL has no record.
+ */
+export function walOpCounts(report, decoded) {
+  let counts = countsObject(report && report.op_counts);
+  if (!counts && report && Array.isArray(report.wal_files)) {
+    const sum = {};
+    for (const f of report.wal_files) {
+      const c = countsObject(f && f.op_counts);
+      if (c) for (const [op, n] of Object.entries(c)) sum[op] = (sum[op] || 0) + n;
+    }
+    counts = Object.keys(sum).length ? sum : null;
+  }
+  if (!counts) counts = countsObject(decoded) || {};
+  const out = {};
+  for (const op of Object.keys(counts).sort()) out[op] = counts[op];
+  return out;
+}
+
 /**
  * Buckets WAL entry times into at most `buckets` intervals: {start, step, times: [bucket
  * start ms], series: {op -> counts[]}}. ts: array of ms; ops: array of op names.

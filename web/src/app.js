@@ -2,8 +2,8 @@
 // the views and keyboard navigation. All engine work happens in the Worker
 // (inspector_worker.js); this thread only renders.
 import { InspectorClient } from './client.js';
-import { bytes, clear, h } from './dom.js';
-import { droppedItems, entriesFromInput, filesUnder, findStoreRoots } from './loader.js';
+import { bytes, clear, h, num } from './dom.js';
+import { droppedItems, entriesFromInput, filesUnder, findStoreRoots, storeSummaries } from './loader.js';
 import * as overview from './views/overview.js';
 import * as segments from './views/segments.js';
 import * as walView from './views/wal.js';
@@ -24,7 +24,12 @@ const VIEWS = {
 const ORDER = ['overview', 'segments', 'wal', 'global-index', 'hnsw', 'items', 'history'];
 
 const $ = (id) => document.getElementById(id);
-const state = { client: null, model: null, loading: false, loadStarted: 0, timer: null };
+const state = {
+  client: null, model: null, loading: false, loadStarted: 0, timer: null,
+  progressLog: [],  // every progress event of the last load: {ms, stage, fraction, bytesRead}
+  stores: null,     // when a data root holding several stores was opened: {name, entries, list, current}
+};
+const MAX_PROGRESS_LOG = 5000;
 
 // ------------------------------------------------------------------- progress, errors
 
@@ -39,6 +44,9 @@ function showError(message) {
 }
 
 function setProgress(p) {
+  if (state.progressLog.length < MAX_PROGRESS_LOG) {
+    state.progressLog.push({ ms: Math.round(performance.now() - state.loadStarted), stage: p.stage, fraction: p.fraction, bytesRead: p.bytesRead || 0 });
+  }
   $('progress-box').hidden = false;
   $('progress').value = p.fraction;
   $('progress-label').textContent = p.bytesRead ? `${p.label} · ${bytes(p.bytesRead)} read` : p.label;
@@ -68,6 +76,7 @@ async function load(params) {
   if (state.client) state.client.terminate();
   state.client = new InspectorClient({ onProgress: setProgress });
   state.model = null;
+  state.progressLog = [];
   walView.reset();
   startTimer();
   setProgress({ stage: 'start', label: 'Starting…', fraction: 0 });
@@ -83,6 +92,7 @@ async function load(params) {
     $('welcome').hidden = true;
     $('tabs').hidden = false;
     $('source').textContent = `${params.kind === 'archive' ? 'snapshot' : params.kind} · ${params.name || ''}`;
+    showStoreSwitch(params);
     document.body.dataset.state = 'loaded';
     if (location.hash.startsWith('#/overview') || !location.hash) route();
     else location.hash = '#/overview';
@@ -95,29 +105,66 @@ async function load(params) {
   }
 }
 
+// A data root holding several stores (the service's data/ with one folder per session):
+// the stores found, what each holds (from names and sizes; nothing is read), one button
+// each. After a load, a select in the tab bar switches to another store of the same root.
 function loadEntries(entries, name) {
   const roots = findStoreRoots(entries.map((e) => e.path));
   const chooser = $('chooser');
   clear(chooser);
   chooser.hidden = true;
+  state.stores = null;
   if (roots.length === 0) {
     showError(`${name}: no store found (no global_index.json, wal.jsonl or seg_NNNNNN/ folder in it)`);
     return;
   }
-  const go = (root) => {
-    const files = filesUnder(entries, root);
-    const label = root ? root.split('/').pop() : name;
-    load({ kind: 'folder', name: label, files });
-  };
   if (roots.length === 1) {
-    go(roots[0]);
+    loadStore(entries, roots[0], name);
     return;
   }
+  const list = storeSummaries(entries, roots);
+  state.stores = { name, entries, list, current: null };
+  showChooser();
+}
+
+function loadStore(entries, root, name) {
+  const files = filesUnder(entries, root);
+  const label = root ? root.split('/').pop() : name;
+  if (state.stores) state.stores.current = root;
+  load({ kind: 'folder', name: label, files });
+}
+
+function showChooser() {
+  const { name, entries, list } = state.stores;
+  const chooser = $('chooser');
+  clear(chooser);
   chooser.hidden = false;
   $('welcome').hidden = false;
-  chooser.append(h('h2', null, `${name} holds ${roots.length} stores — pick one`),
-    h('ul', { class: 'chooser' }, roots.map((r) => h('li', null, h('button', { type: 'button', onclick: () => go(r) }, r || name)))));
+  chooser.append(h('h2', null, `${name} holds ${list.length} stores (sessions) — pick one`),
+    h('table', { class: 'grid stores', id: 'stores-table' },
+      h('thead', null, h('tr', null, ['store', 'segments', 'WAL files', 'WAL bytes', 'files', 'bytes', 'global_index.json', 'hnsw.idx']
+        .map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', null, list.map((s) => h('tr', { 'data-store': s.name, 'data-root': s.root },
+        h('td', null, h('button', { type: 'button', title: s.root, onclick: () => loadStore(entries, s.root, name) }, s.root || name)),
+        h('td', { class: 'num' }, num(s.segments)), h('td', { class: 'num' }, num(s.walFiles)), h('td', { class: 'num' }, bytes(s.walBytes)),
+        h('td', { class: 'num' }, num(s.files)), h('td', { class: 'num' }, bytes(s.bytes)),
+        h('td', null, s.manifest ? 'yes' : h('span', { class: 'warn' }, 'missing')), h('td', null, s.hnsw ? 'yes' : 'no'))))));
   chooser.querySelector('button').focus();
+}
+
+function showStoreSwitch(params) {
+  const box = $('store-switch');
+  clear(box);
+  const st = state.stores;
+  if (!st || params.kind !== 'folder' || !st.list.some((s) => s.root === st.current)) {
+    box.hidden = true;
+    return;
+  }
+  const sel = h('select', { id: 'store-select', 'aria-label': `stores in ${st.name}` },
+    st.list.map((s) => h('option', { value: s.root, selected: s.root === st.current }, s.root || st.name)));
+  sel.addEventListener('change', () => loadStore(st.entries, sel.value, st.name));
+  box.append(h('label', { for: 'store-select' }, `${st.list.length} stores in ${st.name}: `), sel);
+  box.hidden = false;
 }
 
 function setupLoaders() {
@@ -132,6 +179,7 @@ function setupLoaders() {
   $('tar-input').addEventListener('change', (ev) => {
     const f = ev.target.files && ev.target.files[0];
     if (!f) return;
+    state.stores = null;
     load({ kind: 'archive', name: f.name, file: f });
     ev.target.value = '';
   });
@@ -149,7 +197,10 @@ function setupLoaders() {
     const read = droppedItems(ev.dataTransfer);
     try {
       const got = await read();
-      if (got.kind === 'archive') load({ kind: 'archive', name: got.name, file: got.file });
+      if (got.kind === 'archive') {
+        state.stores = null;
+        load({ kind: 'archive', name: got.name, file: got.file });
+      }
       else loadEntries(got.entries, got.name);
     } catch (e) {
       showError(`Could not read what was dropped: ${e.message}`);
@@ -167,6 +218,7 @@ function setupLoaders() {
       $('progress-box').hidden = false;
       const files = await pkg.exportFiles(name);
       if (!files.length) throw new Error(`no OPFS store named ${name} in this browser`);
+      state.stores = null;
       load({ kind: 'opfs', name, files: files.map((f) => ({ path: f.path, data: f.data })) });
     } catch (e) {
       showError(`OPFS store ${name}: ${e.message}`);
@@ -242,4 +294,10 @@ window.addEventListener('hashchange', route);
 setupLoaders();
 setupKeys();
 // For tests and scripting: the loaded model and a way to load without the pickers.
-window.t4dxInspector = { get model() { return state.model; }, load };
+window.t4dxInspector = {
+  get model() { return state.model; },
+  get progressLog() { return state.progressLog.slice(); },
+  get stores() { return state.stores ? state.stores.list : null; },
+  stats: () => (state.client ? state.client.call('stats', {}) : Promise.resolve(null)),
+  load,
+};

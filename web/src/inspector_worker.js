@@ -16,8 +16,9 @@
 //   item({id})                                -> {item, dim, norm, head} | null
 //   similar({id, k, ef, filter})              -> {hits, plan}
 //   sample({limit})                           -> [{id, kind, timestamp}]
+//   stats()                                   -> {walScans, entryHits, bytesRead, entryPagesCached}
 import { inspect } from './t4dx_inspect.js';
-import { diagnose, relPath, walTimeline } from './analysis.js';
+import { diagnose, relPath, walOpCounts, walTimeline } from './analysis.js';
 
 const MAX_WAL_ROWS = 2000000;  // entries kept for the table and the timeline
 const VIEWS = ['status', 'segments', 'global_index', 'hnsw_stats', 'compaction_history', 'replay_estimate',
@@ -73,6 +74,9 @@ async function closeAll() {
   inspector = null;
   store = null;
   wal = null;
+  entryPages.clear();
+  stats.walScans = 0;
+  stats.entryHits = 0;
 }
 
 // Bytes read from the user's files, for the progress bar: each File is handed to the
@@ -163,9 +167,9 @@ function columnar(entries) {
   return c;
 }
 
-// Records per op_type among the entries the engine decoded (the report's own op_counts
-// are preferred where the engine fills them).
-function opCountsOf(c) {
+// Records per op_type among the entries the engine decoded (walOpCounts prefers the
+// engine's own op_counts where it fills them).
+function decodedOpCounts(c) {
   const counts = {};
   for (let i = 0; i < c.n; i++) {
     const op = c.opNames[c.op[i]];
@@ -250,7 +254,7 @@ async function load(params) {
       entriesSeen: r.entriesSeen,
       kept: wal.n,
       opNames: wal.opNames,
-      opCounts: opCountsOf(wal),
+      opCounts: walOpCounts(r.report, decodedOpCounts(wal)),
       timeline: timelineOf(wal),
     };
   } catch (e) {
@@ -298,9 +302,14 @@ function walPage({ skip = 0, limit = 100, op = '' }) {
   if (!wal) return { total: 0, rows: [] };
   let idx = null;
   if (op) {
-    const o = wal.opNames.indexOf(op);
-    idx = [];
-    for (let i = 0; i < wal.n; i++) if (wal.op[i] === o) idx.push(i);
+    if (!wal.byOp) wal.byOp = new Map();
+    idx = wal.byOp.get(op);
+    if (!idx) {
+      const o = wal.opNames.indexOf(op);
+      idx = [];
+      for (let i = 0; i < wal.n; i++) if (wal.op[i] === o) idx.push(i);
+      wal.byOp.set(op, idx);
+    }
   }
   const total = idx ? idx.length : wal.n;
   const rows = [];
@@ -322,12 +331,37 @@ function walPage({ skip = 0, limit = 100, op = '' }) {
   return { total, rows };
 }
 
+// Decoded WAL records (with summaries) are fetched a page at a time, one WAL scan per page,
+// and the last few pages are kept: opening the records of a page one after another reads
+// the WAL once, not once per record (the engine has no index into the WAL).
+const ENTRY_PAGE = 100;
+const ENTRY_PAGES_KEPT = 8;
+const entryPages = new Map();  // page -> entries, in LRU order
+const stats = { walScans: 0, entryHits: 0 };
+
 async function walEntry({ index }) {
   if (!inspector) throw new Error('nothing is loaded');
-  const r = await inspector.inspectWal({ skip: index, limit: 1, summaries: true, maxContentChars: 2000 });
-  const e = r.entries[0];
+  if (!Number.isInteger(index) || index < 0) throw Object.assign(new Error(`bad WAL record index ${index}`), { code: 'invalid_argument' });
+  const page = Math.floor(index / ENTRY_PAGE);
+  let entries = entryPages.get(page);
+  if (entries) {
+    stats.entryHits++;
+    entryPages.delete(page);
+  } else {
+    const r = await inspector.inspectWal({ skip: page * ENTRY_PAGE, limit: ENTRY_PAGE, summaries: true, maxContentChars: 2000 });
+    stats.walScans++;
+    entries = r.entries;
+    if (entryPages.size >= ENTRY_PAGES_KEPT) entryPages.delete(entryPages.keys().next().value);
+  }
+  entryPages.set(page, entries);
+  const e = entries[index - page * ENTRY_PAGE];
   if (!e) return null;
   return { ...e, file: relPath(e.file, root) };
+}
+
+/** What the Worker read and cached (for the page's footer and the tests). */
+function cacheStats() {
+  return { ...stats, bytesRead: reads.bytes, entryPagesCached: entryPages.size };
 }
 
 function needStore() {
@@ -394,7 +428,7 @@ async function sample({ limit = 20 }) {
   return items.map((i) => ({ id: i.id, kind: i.kind, timestamp: i.timestamp }));
 }
 
-const methods = { load, walPage, walEntry, segment, item, similar, sample, close: closeAll };
+const methods = { load, walPage, walEntry, segment, item, similar, sample, stats: cacheStats, close: closeAll };
 
 self.onmessage = async (ev) => {
   const { id, method, params } = ev.data || {};

@@ -36,6 +36,43 @@ export function findStoreRoots(paths) {
   return top.sort((a, b) => parts(a).length - parts(b).length || a.localeCompare(b));
 }
 
+/**
+ * What each store under a data root holds, from the file names and sizes alone (nothing is
+ * read): [{root, name, files, bytes, segments, walFiles, walBytes, manifest, hnsw}], in the
+ * order of roots. name is the store's folder name (the service's session id).
+ */
+export function storeSummaries(entries, roots) {
+  const out = roots.map((root) => ({
+    root, name: root ? parts(root).pop() : '', files: 0, bytes: 0, segments: 0, walFiles: 0, walBytes: 0, manifest: false, hnsw: false,
+  }));
+  const segs = out.map(() => new Set());
+  // Longest root first, so a file counts for the store that holds it.
+  const order = out.map((_, i) => i).sort((a, b) => parts(out[b].root).length - parts(out[a].root).length);
+  for (const e of entries) {
+    const p = parts(e.path);
+    const i = order.find((k) => {
+      const r = parts(out[k].root);
+      return r.length < p.length && r.every((x, j) => p[j] === x);
+    });
+    if (i === undefined) continue;
+    const rel = p.slice(parts(out[i].root).length);
+    if (rel[0] === 'quarantine') continue;
+    const s = out[i];
+    const size = (e.data && (e.data.size ?? e.data.byteLength)) || 0;
+    s.files++;
+    s.bytes += size;
+    if (rel.length === 1 && rel[0] === 'global_index.json') s.manifest = true;
+    if (rel.length === 1 && rel[0] === 'hnsw.idx') s.hnsw = true;
+    if (rel.length === 1 && /^wal(_\d+)?\.jsonl$/.test(rel[0])) {
+      s.walFiles++;
+      s.walBytes += size;
+    }
+    if (rel.length > 1 && /^seg_\d{6,}$/.test(rel[0])) segs[i].add(rel[0]);
+  }
+  out.forEach((s, i) => { s.segments = segs[i].size; });
+  return out;
+}
+
 /** [{path, data}] of the files under root, with store-relative paths. */
 export function filesUnder(entries, root) {
   const prefix = root ? root + '/' : '';

@@ -2,6 +2,8 @@
 // plus the verdict) and Markdown (the same, for people). Pure functions over the model the
 // Worker built; no DOM.
 
+import { walOpCounts } from './analysis.js';
+
 export const REPORT_FORMAT = 't4dx-inspector-report';
 export const REPORT_VERSION = 1;
 
@@ -49,7 +51,7 @@ export function buildReport(model, { now = Date.now(), generator = 't4dx web ins
       wal_records: walr ? walr.records : null,
       wal_entries: walr ? walr.entries : null,
       wal_verdict: walr ? walr.verdict : null,
-      wal_op_counts: walr ? (Object.keys(walr.op_counts || {}).length ? walr.op_counts : model.wal.opCounts || {}) : null,
+      wal_op_counts: walr ? walOpCounts(walr, model.wal.opCounts) : null,
       replay_estimate_s: v.replay_estimate ? v.replay_estimate.estimated_seconds : null,
       hnsw_in_sync: v.hnsw_stats ? v.hnsw_stats.in_sync : null,
       global_index_consistent: v.global_index ? v.global_index.consistency.ok : null,

@@ -2,6 +2,7 @@
 // test time, a static server for web/dist on 127.0.0.1, and Debian's Chromium driven by
 // playwright-core.
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -97,6 +98,67 @@ export function seedStore(dir) {
   if (v.json.problems.length) throw new Error(`fresh store does not verify: ${v.stdout}`);
 }
 
+/**
+ * Adds WAL records of every op_type to a seeded store (all stay in the WAL: the default
+ * flush threshold is far above): `extra` single-item batches, 3 puts and 2 deletes.
+ * Returns the records each op_type gains.
+ */
+export function addWalRecords(dir, extra = 220) {
+  importItems(dir, 340, 340 + extra, { batch: 1 });
+  for (let i = 0; i < 3; i++) {
+    t4dx(['--data', dir, 'put'], { input: JSON.stringify(makeItem(900000 + i)) });
+  }
+  t4dx(['--data', dir, 'delete', 'item-000001']);
+  t4dx(['--data', dir, 'delete', 'item-000350']);
+  return { batch: extra, put: 3, delete: 2 };
+}
+
+/** sha256 of every file under dir ({relative path -> hex}), to prove nothing was changed. */
+export function treeDigest(dir) {
+  const out = {};
+  const walk = (d, rel) => {
+    for (const n of fs.readdirSync(d).sort()) {
+      const f = path.join(d, n);
+      const st = fs.statSync(f);
+      if (st.isDirectory()) walk(f, `${rel}${n}/`);
+      else out[`${rel}${n}`] = `${st.size}:${st.mtimeMs}:${crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex')}`;
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+function tarWalk(tar, fn) {
+  const buf = fs.readFileSync(tar);
+  for (let at = 0; at + 512 <= buf.length;) {
+    const header = buf.subarray(at, at + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (o, n) => header.subarray(o, o + n).toString('latin1').replace(/\0.*$/s, '');
+    const full = field(345, 155) ? `${field(345, 155)}/${field(0, 100)}` : field(0, 100);
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    if (fn(full, at + 512, size)) return;
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+}
+
+/** The member names of a ustar archive, in order. */
+export function tarMembers(tar) {
+  const names = [];
+  tarWalk(tar, (name) => { names.push(name); });
+  return names;
+}
+
+/** Where the data of the member `name` of a ustar archive is: {offset, length}. */
+export function tarMember(tar, name) {
+  let found = null;
+  tarWalk(tar, (n, offset, length) => {
+    if (n === name) found = { offset, length };
+    return !!found;
+  });
+  if (!found) throw new Error(`${tar}: no member ${name}`);
+  return found;
+}
+
 export function flipByte(file, offset) {
   const fd = fs.openSync(file, 'r+');
   const b = Buffer.alloc(1);
@@ -115,7 +177,8 @@ export function snapshot(dir, tar) {
 /**
  * A plain ustar archive of the directory (what an operator's `tar cf` of a copied store
  * gives), for damage that `t4dx snapshot create` refuses to copy (a corrupt manifest) or
- * leaves out by design (a torn WAL tail: a snapshot holds complete lines only).
+ * leaves out by design (a torn WAL tail: a snapshot holds complete lines only). It has no
+ * t4dx_snapshot.json, so the inspector notes it is not a snapshot.
  */
 export function plainTar(dir, tar) {
   const names = fs.readdirSync(dir).filter((n) => n !== 'LOCK').sort();
@@ -136,10 +199,13 @@ export function makeFixtures(root) {
     return dir;
   };
 
-  // 1. Healthy.
+  // 1. Healthy, with WAL records of every op_type (more than one page of the WAL table).
   {
     const dir = base('healthy');
-    fx.healthy = { name: 'healthy', dir, tar: snapshot(dir, path.join(root, 'healthy.tar')), tarKind: 'snapshot' };
+    const added = addWalRecords(dir);
+    // The seeded store's WAL: 6 sealed batches of 50 and 4 batches of 10 above the flush.
+    const ops = { batch: 10 + added.batch, put: added.put, delete: added.delete };
+    fx.healthy = { name: 'healthy', dir, tar: snapshot(dir, path.join(root, 'healthy.tar')), tarKind: 'snapshot', ops };
   }
   // 2. Torn WAL tail: one more write, then a "crash" half-way through writing its line.
   {
@@ -177,6 +243,19 @@ export function makeFixtures(root) {
     fx.nohnsw = { name: 'nohnsw', dir, tar: snapshot(dir, path.join(root, 'nohnsw.tar')), tarKind: 'snapshot', file: 'hnsw.idx' };
   }
   return fx;
+}
+
+/**
+ * A real snapshot (`t4dx snapshot create` of the healthy store) damaged after it was
+ * taken: one byte of its first segment's vectors.f32 member flipped, as bit rot or a bad
+ * copy would. Its t4dx_snapshot.json digest no longer matches that member.
+ */
+export function damagedSnapshot(fromTar, tar) {
+  fs.copyFileSync(fromTar, tar);
+  const member = tarMembers(tar).find((n) => /^seg_\d{6,}\/vectors\.f32$/.test(n));
+  const m = tarMember(tar, member);
+  flipByte(tar, m.offset + 100);
+  return { tar, member, segment: member.slice(4, member.indexOf('/')) };
 }
 
 // --------------------------------------------------------------------- server, browser

@@ -3,23 +3,29 @@
 // missing HNSW container), loaded through the folder input and through a .tar, the
 // verdict and the exact problem shown (which segment, which line and byte offset).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  OUT, launchBrowser, loadInto, makeFixtures, newPage, problems, requireBuild, startServer, tempDir,
+  DIST, OUT, damagedSnapshot, launchBrowser, loadInto, makeFixtures, newPage, problems, requireBuild, startServer, tempDir,
+  treeDigest,
 } from './helpers.mjs';
 
 let root;
 let fx;
 let server;
 let browser;
+let digests;
 
 before(async () => {
   requireBuild();
   root = tempDir();
   fx = makeFixtures(root);
+  fx.transit = damagedSnapshot(fx.healthy.tar, path.join(root, 'transit.tar'));
+  // Every byte the tests hand to the page, to prove at the end that none changed.
+  digests = treeDigest(root);
   server = await startServer();
   browser = await launchBrowser();
   fs.mkdirSync(OUT, { recursive: true });
@@ -45,8 +51,38 @@ function noPageErrors(page) {
   assert.deepEqual(page.errors, [], 'no page or console errors');
 }
 
+// A plain `tar cf` of a copied store (what the operator makes of a store that
+// `t4dx snapshot create` will not copy) carries no member digests, and the overview says
+// so; a real snapshot's digests are checked and hold.
+function assertArchiveNote(ps, name, mode) {
+  const note = ps.find((x) => x.kind === 'snapshot');
+  if (mode === 'tar' && fx[name].tarKind === 'plain') {
+    assert.ok(note, `plain tar noted: ${JSON.stringify(ps)}`);
+    assert.equal(note.severity, 'info');
+    assert.match(note.text, /Plain tar archive \(not made by t4dx snapshot create\)/);
+  } else {
+    assert.equal(note, undefined, `no archive problem for a ${mode === 'tar' ? 'real snapshot' : 'folder'}: ${JSON.stringify(ps)}`);
+  }
+}
+
+/** Whether every row of a table is drawn below its header (no header slid over them). */
+function rowsBelowHeader(page, table) {
+  return page.$eval(table, (t) => {
+    const head = t.tHead.rows[0].cells[0].getBoundingClientRect();  // a sticky cell moves, its thead does not
+    return [...t.tBodies[0].rows].every((r) => r.getBoundingClientRect().top >= head.bottom - 1);
+  });
+}
+
+/** The "Records by op_type" table: {op -> records}. */
+async function opTable(page) {
+  await page.waitForSelector('#wal-ops');
+  return page.$$eval('#wal-ops tbody tr[data-op]', (rs) => Object.fromEntries(rs.map((r) => [r.dataset.op, Number(r.dataset.count)])));
+}
+
 for (const mode of ['folder', 'tar']) {
-  describe(`loaded through the ${mode === 'folder' ? 'folder input (webkitdirectory)' : '.tar input'}`, () => {
+  const how = mode === 'folder' ? 'folder input (webkitdirectory)'
+    : '.tar input (t4dx snapshot create; a plain tar of a copy for the torn tail and the corrupt manifest, which a snapshot never holds)';
+  describe(`loaded through the ${how}`, () => {
     test('healthy store: verdict healthy, no problem, views consistent', async () => {
       const page = await open('healthy', mode);
       assert.equal(await verdict(page), 'healthy');
@@ -64,6 +100,13 @@ for (const mode of ['folder', 'tar']) {
       await page.click('a[data-view="wal"]');
       await page.waitForSelector('#wal-table tbody tr');
       assert.match(await page.textContent('#wal-problems'), /Every line of every WAL file passes its checksum/);
+      // Records by op_type: exactly what was written (a snapshot keeps every complete line).
+      const ops = await opTable(page);
+      assert.deepEqual(ops, fx.healthy.ops);
+      const total = Object.values(fx.healthy.ops).reduce((a, b) => a + b, 0);
+      assert.equal(await page.getAttribute('#wal-ops', 'data-total'), String(total));
+      assert.match(await page.textContent('#wal-summary'), /Replay estimate\s*\d+(\.\d+)? (ms|s|min) for /);
+      assertArchiveNote(await (async () => { await page.click('a[data-view="overview"]'); return problems(page); })(), 'healthy', mode);
       noPageErrors(page);
       await page.close();
     });
@@ -82,6 +125,7 @@ for (const mode of ['folder', 'tar']) {
       assert.ok(p.text.includes(`line ${t.line}, byte ${t.offset}`), p.text);
       assert.ok(p.text.includes('t4dx --data') && p.text.includes('wal repair'), 'names the fixing command');
       assert.ok(p.text.includes('Issue: Storage Recovery Fails After Crash'), 'names the runbook section');
+      assertArchiveNote(ps, 'torn', mode);
       if (mode === 'folder') await page.screenshot({ path: path.join(OUT, 'overview-torn-tail.png'), fullPage: true });
 
       // The WAL view marks the torn line with its line, offset and reason.
@@ -93,8 +137,14 @@ for (const mode of ['folder', 'tar']) {
       assert.equal(li.file, 'wal.jsonl');
       assert.match(li.text, new RegExp(`line ${t.line}, byte offset ${t.offset} \\(${t.length} bytes`));
       await page.waitForSelector('#wal-chart[data-chart="ready"]');
+      // The torn line is not a record: 6 sealed batches of 50 and 4 of 10 are.
+      assert.deepEqual(await opTable(page), { batch: 10 });
       await page.click('#wal-last');
       await page.waitForSelector('#wal-table tr[data-problem="torn_tail"]');
+      // Scrolled down to the tail: the op_type table still shows its rows under its header.
+      assert.ok(await page.evaluate(() => window.scrollY > 0), 'the page scrolled to the tail');
+      assert.ok(await rowsBelowHeader(page, '#wal-ops'), 'op_type rows are not hidden by the header');
+      assert.ok(await rowsBelowHeader(page, '#wal-files'));
       if (mode === 'folder') await page.screenshot({ path: path.join(OUT, 'wal-torn-tail.png'), fullPage: true });
       noPageErrors(page);
       await page.close();
@@ -113,6 +163,7 @@ for (const mode of ['folder', 'tar']) {
       assert.ok(ps[0].text.includes(`Segment ${t.segment} fails its checksum`), ps[0].text);
       assert.ok(ps[0].text.includes(`segment repair ${t.segment}`), ps[0].text);
       assert.ok(ps[0].text.includes('Issue: Segment Checksum Failure'));
+      assertArchiveNote(ps, 'segflip', mode);
       // Its row in the segments table says which file and offset failed.
       await page.click('#problems li[data-kind="segment_checksum"] a');
       const row = await page.waitForSelector(`[data-testid="segments-table"] tr[data-segment="${t.segment}"]`);
@@ -141,6 +192,7 @@ for (const mode of ['folder', 'tar']) {
       assert.equal(v, ps.some((x) => x.severity === 'critical') ? 'unreadable' : 'damaged');
       assert.ok(p.text.includes('global-index rebuild'), p.text);
       assert.ok(p.text.includes('Global Index Corrupted'));
+      assertArchiveNote(ps, 'gindex', mode);
       await page.click('a[data-view="global-index"]');
       const first = await page.$eval('#gi-checks tbody tr', (r) => ({ ok: r.dataset.ok, text: r.textContent }));
       assert.equal(first.ok, 'false');
@@ -153,7 +205,8 @@ for (const mode of ['folder', 'tar']) {
       const page = await open('nohnsw', mode);
       assert.equal(await verdict(page), 'notes');
       const ps = await problems(page);
-      assert.equal(ps.length, mode === 'tar' && fx.nohnsw.tarKind === 'plain' ? 2 : 1, JSON.stringify(ps));
+      assert.equal(ps.length, 1, JSON.stringify(ps));
+      assertArchiveNote(ps, 'nohnsw', mode);
       const p = ps.find((x) => x.kind === 'hnsw');
       assert.equal(p.severity, 'info');
       assert.equal(p.file, 'hnsw.idx');
@@ -213,7 +266,7 @@ test('diagnosis report downloads as JSON and Markdown with the exact problem', a
   await page.close();
 });
 
-test('keyboard: digits switch views, [ and ] page the WAL table', async () => {
+test('keyboard: digits switch views (the WAL view\'s [ and ] are tested with it)', async () => {
   const page = await open('healthy', 'folder');
   for (const [key, view] of [['2', 'segments'], ['3', 'wal'], ['4', 'global-index'], ['5', 'hnsw'], ['7', 'history'], ['1', 'overview']]) {
     await page.keyboard.press(key);
@@ -246,19 +299,177 @@ test('drag and drop of a .tar snapshot', async () => {
   await page.close();
 });
 
-test('picking a data root that holds several stores offers a choice', async () => {
+test('a data root holding several stores lists them (what each holds), opens one, switches to another', async () => {
   const page = await newPage(browser.context, server.url);
   await page.setInputFiles('#folder-input', root);
-  await page.waitForSelector('#chooser button');
-  const names = await page.$$eval('#chooser button', (bs) => bs.map((b) => b.textContent.split('/').pop()));
-  assert.deepEqual(names.sort(), ['gindex', 'healthy', 'nohnsw', 'segflip', 'torn']);
-  await page.click('#chooser button:text-matches("torn$")');
+  await page.waitForSelector('#stores-table tbody tr');
+  const rows = await page.$$eval('#stores-table tbody tr', (rs) => rs.map((r) => ({
+    store: r.dataset.store, cells: [...r.children].map((c) => c.textContent),
+  })));
+  assert.deepEqual(rows.map((r) => r.store).sort(), ['gindex', 'healthy', 'nohnsw', 'segflip', 'torn']);
+  // Segments and WAL files as on disk (the listing reads names and sizes only).
+  for (const r of rows) {
+    const dir = fx[r.store].dir;
+    const names = fs.readdirSync(dir);
+    assert.equal(r.cells[1], String(names.filter((n) => /^seg_\d+$/.test(n)).length), `${r.store} segments`);
+    assert.equal(r.cells[2], String(names.filter((n) => /^wal(_\d+)?\.jsonl$/.test(n)).length), `${r.store} WAL files`);
+    assert.equal(r.cells[7], fs.existsSync(path.join(dir, 'hnsw.idx')) ? 'yes' : 'no', `${r.store} hnsw.idx`);
+  }
+  const stores = await page.evaluate(() => window.t4dxInspector.stores.map((s) => s.name));
+  assert.equal(stores.length, 5);
+  await page.click('#stores-table tr[data-store="torn"] button');
   await page.waitForSelector('#verdict');
   assert.equal(await verdict(page), 'notes');
   const p = (await problems(page)).find((x) => x.kind === 'wal_torn');
   assert.equal(p.line, fx.torn.line);
   assert.equal(p.offset, fx.torn.offset);
+  // The tab bar offers the other stores of the same root.
+  const options = await page.$$eval('#store-select option', (os) => os.map((o) => o.textContent.split('/').pop()));
+  assert.deepEqual(options.sort(), ['gindex', 'healthy', 'nohnsw', 'segflip', 'torn']);
+  const segflipRoot = await page.$eval('#store-select', (sel) => [...sel.options].find((o) => o.value.endsWith('/segflip')).value);
+  await page.selectOption('#store-select', segflipRoot);
+  await page.waitForFunction(() => document.body.dataset.state === 'loaded' && window.t4dxInspector.model && window.t4dxInspector.model.source.name === 'segflip');
+  await page.waitForSelector('#verdict[data-verdict="damaged"]');
+  assert.equal((await problems(page))[0].segment, fx.segflip.segment);
   noPageErrors(page);
+  await page.close();
+});
+
+test('WAL view: records by op_type, paging with ] and [, record details read once per page', async () => {
+  const page = await open('healthy', 'folder');
+  await page.keyboard.press('3');
+  await page.waitForSelector('#wal-table tbody tr');
+  const total = Object.values(fx.healthy.ops).reduce((a, b) => a + b, 0);
+  assert.equal(await page.textContent('#wal-page-info'), `records 1–100 of ${total}`);
+  await page.keyboard.press(']');
+  await page.waitForFunction(() => document.querySelector('#wal-page-info').textContent.startsWith('records 101–200'));
+  await page.keyboard.press(']');
+  await page.waitForFunction((t) => document.querySelector('#wal-page-info').textContent === `records 201–${t} of ${t}`, total);
+  assert.equal(await page.isDisabled('#wal-next'), true);
+  await page.keyboard.press('[');
+  await page.waitForFunction(() => document.querySelector('#wal-page-info').textContent.startsWith('records 101–200'));
+  // Filter by op_type: the deletes only.
+  await page.selectOption('#wal-op', 'delete');
+  await page.waitForFunction(() => document.querySelector('#wal-page-info').textContent === 'records 1–2 of 2');
+  const ids = await page.$$eval('#wal-table tbody tr[data-index]', (rs) => rs.map((r) => r.children[6].textContent));
+  assert.deepEqual(ids, ['item-000001', 'item-000350']);
+  // Two records of the same page: one WAL scan.
+  const before = await page.evaluate(() => window.t4dxInspector.stats());
+  await page.click('#wal-table tbody tr[data-index]:nth-child(1)');
+  await page.waitForFunction(() => /op_type|delete/.test(document.querySelector('#wal-entry pre')?.textContent || ''));
+  assert.match(await page.textContent('#wal-entry h3'), /· delete$/);
+  await page.click('#wal-table tbody tr[data-index]:nth-child(2)');
+  await page.waitForFunction(() => (document.querySelector('#wal-entry pre')?.textContent || '').includes('item-000350'));
+  const after = await page.evaluate(() => window.t4dxInspector.stats());
+  assert.equal(after.walScans - before.walScans, 1, JSON.stringify({ before, after }));
+  assert.equal(after.entryHits - before.entryHits, 1);
+  noPageErrors(page);
+  await page.close();
+});
+
+test('segments table sorts by any column, by mouse and by keyboard', async () => {
+  const page = await open('healthy', 'folder');
+  await page.keyboard.press('2');
+  await page.waitForSelector('[data-testid="segments-table"] tbody tr');
+  const order = () => page.$$eval('[data-testid="segments-table"] tbody tr', (rs) => rs.map((r) => r.dataset.segment));
+  const asc = await order();
+  assert.deepEqual(asc, [...asc].sort());
+  assert.ok(asc.length >= 3, asc.join(','));
+  await page.click('[data-testid="segments-table"] th:nth-child(1) button');  // id again: descending
+  assert.deepEqual(await order(), [...asc].sort().reverse());
+  assert.equal(await page.getAttribute('[data-testid="segments-table"] th:nth-child(1)', 'aria-sort'), 'descending');
+  await page.focus('[data-testid="segments-table"] th:nth-child(3) button');  // items
+  await page.keyboard.press('Enter');
+  assert.equal(await page.getAttribute('[data-testid="segments-table"] th:nth-child(3)', 'aria-sort'), 'ascending');
+  const items = await page.$$eval('[data-testid="segments-table"] tbody tr td:nth-child(3)', (tds) => tds.map((t) => Number(t.textContent.replace(/,/g, ''))));
+  assert.deepEqual(items, [...items].sort((a, b) => a - b));
+  noPageErrors(page);
+  await page.close();
+});
+
+test('a snapshot damaged after it was taken: the member digest that fails is named', async () => {
+  const t = fx.transit;
+  const page = await newPage(browser.context, server.url);
+  await loadInto(page, { tar: t.tar }, 'tar');
+  assert.equal(await verdict(page), 'damaged');
+  const ps = await problems(page);
+  const digest = ps.find((x) => x.kind === 'snapshot');
+  assert.ok(digest, JSON.stringify(ps));
+  assert.equal(digest.severity, 'error');
+  assert.ok(digest.text.includes(t.member), digest.text);
+  const seg = ps.find((x) => x.kind === 'segment_checksum');
+  assert.ok(seg, JSON.stringify(ps));
+  assert.equal(seg.segment, t.segment);
+  assert.equal(seg.file, t.member);
+  noPageErrors(page);
+  await page.close();
+});
+
+test('a folder dropped on the page (its directory entries walked) opens', async () => {
+  const dir = fx.torn.dir;
+  const files = [];
+  const walk = (d, rel) => {
+    for (const n of fs.readdirSync(d)) {
+      const f = path.join(d, n);
+      if (fs.statSync(f).isDirectory()) walk(f, `${rel}${n}/`);
+      else files.push({ path: `${rel}${n}`, b64: fs.readFileSync(f).toString('base64') });
+    }
+  };
+  walk(dir, '');
+  const page = await newPage(browser.context, server.url);
+  await page.evaluate(({ files, name }) => {
+    // FileSystemEntry objects as Chromium hands them to a drop of a folder: directories
+    // are read in batches through createReader().readEntries().
+    const dirEntry = (n) => ({ isFile: false, isDirectory: true, name: n, children: new Map() });
+    const top = dirEntry(name);
+    for (const f of files) {
+      const parts = f.path.split('/');
+      let d = top;
+      for (const p of parts.slice(0, -1)) {
+        if (!d.children.has(p)) d.children.set(p, dirEntry(p));
+        d = d.children.get(p);
+      }
+      const file = new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], parts.at(-1));
+      d.children.set(parts.at(-1), { isFile: true, isDirectory: false, name: parts.at(-1), file: (ok) => setTimeout(() => ok(file), 0) });
+    }
+    const finish = (d) => {
+      if (!d.isDirectory) return d;
+      const kids = [...d.children.values()].map(finish);
+      d.createReader = () => {
+        let i = 0;
+        return { readEntries: (ok) => setTimeout(() => { const b = kids.slice(i, i + 3); i += 3; ok(b); }, 0) };
+      };
+      return d;
+    };
+    finish(top);
+    const ev = new Event('drop', { bubbles: true, cancelable: true });
+    Object.defineProperty(ev, 'dataTransfer', { value: { items: [{ kind: 'file', webkitGetAsEntry: () => top }], files: [] } });
+    document.querySelector('#dropzone').dispatchEvent(ev);
+  }, { files, name: 'torn' });
+  await page.waitForSelector('#verdict');
+  assert.equal(await verdict(page), 'notes');
+  const p = (await problems(page)).find((x) => x.kind === 'wal_torn');
+  assert.equal(p.line, fx.torn.line);
+  assert.equal(p.offset, fx.torn.offset);
+  const src = await page.evaluate(() => window.t4dxInspector.model.source);
+  assert.equal(src.kind, 'folder');
+  assert.equal(src.files, files.length);
+  noPageErrors(page);
+  await page.close();
+});
+
+test('the progress bar reports every stage and the bytes read, in order', async () => {
+  const page = await open('segflip', 'tar');
+  const log = await page.evaluate(() => window.t4dxInspector.progressLog);
+  const stages = [...new Set(log.map((e) => e.stage))];
+  assert.deepEqual(stages, ['start', 'check', 'snapshot', 'wal', 'open', 'views', 'done']);
+  for (let i = 1; i < log.length; i++) {
+    assert.ok(log[i].fraction >= log[i - 1].fraction, `fraction never goes back: ${JSON.stringify(log.slice(i - 1, i + 1))}`);
+    assert.ok(log[i].bytesRead >= log[i - 1].bytesRead);
+  }
+  assert.equal(log.at(-1).fraction, 1);
+  assert.ok(log.at(-1).bytesRead >= fs.statSync(fx.segflip.tar).size, 'the whole archive was read at least once');
+  assert.equal(await page.getAttribute('#progress', 'value'), '1');
   await page.close();
 });
 
@@ -287,4 +498,36 @@ test('a store kept in this browser\'s OPFS (written with the npm package) opens 
   assert.deepEqual(m, { kind: 'opfs', count: 120 });
   noPageErrors(page);
   await page.close();
+});
+
+test('served by any static file server (README: python3 -m http.server), it works the same', async () => {
+  const py = spawn('python3', ['-u', '-m', 'http.server', '0', '--bind', '127.0.0.1', '-d', DIST], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`python3 http.server did not start: ${out}`)), 15000);
+      py.stdout.on('data', (d) => {
+        out += d;
+        const m = /port (\d+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(`http://127.0.0.1:${m[1]}/`);
+        }
+      });
+      py.on('exit', (code) => reject(new Error(`python3 http.server exited ${code}: ${out}`)));
+    });
+    const page = await newPage(browser.context, url);
+    await loadInto(page, fx.nohnsw, 'tar');
+    assert.equal(await verdict(page), 'notes');
+    assert.equal((await problems(page))[0].file, 'hnsw.idx');
+    noPageErrors(page);
+    await page.close();
+  } finally {
+    py.kill('SIGTERM');
+  }
+});
+
+// Last: every fixture file and archive the page was given is byte for byte what it was.
+test('the user\'s files are never modified', () => {
+  assert.deepEqual(treeDigest(root), digests);
 });

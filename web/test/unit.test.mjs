@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { diagnose, relPath, segmentOf, walTimeline } from '../src/analysis.js';
+import { diagnose, relPath, segmentOf, walOpCounts, walTimeline } from '../src/analysis.js';
 import { buildReport, reportToMarkdown } from '../src/report.js';
-import { filesUnder, findStoreRoots } from '../src/loader.js';
+import { filesUnder, findStoreRoots, storeSummaries } from '../src/loader.js';
 
 const ROOT = 'inspect';
 
@@ -107,4 +107,32 @@ test('loader: finds the store in a picked folder, or every store of a data root'
   assert.deepEqual(findStoreRoots(['x/notes.txt']), []);
   const files = filesUnder([{ path: 'data/a/wal.jsonl', data: 1 }, { path: 'data/b/wal.jsonl', data: 2 }], 'data/a');
   assert.deepEqual(files, [{ path: 'wal.jsonl', data: 1 }]);
+});
+
+test('WAL records by op_type: the engine report, else its per-file counts, else the decoded entries', () => {
+  assert.deepEqual(walOpCounts({ op_counts: { put: 5, batch: 1, delete: 1 } }, { put: 1 }), { batch: 1, delete: 1, put: 5 });
+  // An empty report total (older engine builds) falls back to the per-file counts...
+  assert.deepEqual(walOpCounts({ op_counts: {}, wal_files: [{ op_counts: { batch: 2 } }, { op_counts: { batch: 4, put: 1 } }] }, {}), { batch: 6, put: 1 });
+  // ...then to the entries the engine decoded; pairs and {op_type, count} forms are read too.
+  assert.deepEqual(walOpCounts({ op_counts: null, wal_files: [] }, { put: 3 }), { put: 3 });
+  assert.deepEqual(walOpCounts({ op_counts: [['put', 2], ['delete', 1]] }, {}), { delete: 1, put: 2 });
+  assert.deepEqual(walOpCounts({ op_counts: [{ op_type: 'batch', count: 7 }] }, {}), { batch: 7 });
+  assert.deepEqual(walOpCounts(undefined, undefined), {});
+  assert.deepEqual(walOpCounts({ op_counts: { put: 0 } }, {}), {});
+});
+
+test('loader: summarizes every store of a data root from names and sizes only', () => {
+  const f = (path, size) => ({ path, data: { size } });
+  const entries = [
+    f('data/.api_key', 40), f('data/t4dm-service.lock', 0),
+    f('data/default/global_index.json', 100), f('data/default/wal.jsonl', 1000), f('data/default/wal_00000000000000000001.jsonl', 500),
+    f('data/default/seg_000001/meta.json', 10), f('data/default/seg_000001/items.jsonl', 90), f('data/default/seg_000002/meta.json', 10),
+    f('data/default/hnsw.idx', 300), f('data/default/quarantine/wal.jsonl.1.2.tail', 7),
+    f('data/alice/wal.jsonl', 20),
+  ];
+  const roots = findStoreRoots(entries.map((e) => e.path));
+  assert.deepEqual(roots, ['data/alice', 'data/default']);
+  const [alice, def] = storeSummaries(entries, roots);
+  assert.deepEqual(alice, { root: 'data/alice', name: 'alice', files: 1, bytes: 20, segments: 0, walFiles: 1, walBytes: 20, manifest: false, hnsw: false });
+  assert.deepEqual(def, { root: 'data/default', name: 'default', files: 7, bytes: 2010, segments: 2, walFiles: 2, walBytes: 1500, manifest: true, hnsw: true });
 });

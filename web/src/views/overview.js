@@ -76,6 +76,7 @@ export function render(el, { model, navigate }) {
     ['Source', `${model.source.kind} “${model.source.name}” · ${num(model.source.files)} file(s) · ${bytes(model.source.bytes)}`],
     ['Opened read-only', model.engine.opened ? 'yes' : `no — ${model.engine.error ? model.engine.error.message : ''}`],
     ['Time to overview', `${num(model.loadMs)} ms`],
+    ['Read from the files', model.bytesRead !== undefined ? `${bytes(model.bytesRead)} (every check, the WAL scan and the read-only open; 1 MiB blocks, cached in the Worker)` : '—'],
     ['Steps (ms)', Object.entries(model.timings || {}).map(([k, t]) => `${k.replace(/_ms$/, '')} ${t}`).join(' · ')],
   ]));
 }

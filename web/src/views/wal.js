@@ -2,14 +2,14 @@
 // offset, reason), the WAL files, the replay-time estimate, and a paged entries table.
 import { timelineChart } from '../charts.js';
 import { bytes, clear, duration, h, kv, num, range, time } from '../dom.js';
-import { relPath } from '../analysis.js';
+import { relPath, walOpCounts } from '../analysis.js';
 
 const PAGE = 100;
 
 /** Records per op_type: the engine's report, or its decoded entries counted. */
 export function opCounts(w) {
-  const r = (w && w.report && w.report.op_counts) || {};
-  return Object.keys(r).length ? r : (w && w.opCounts) || {};
+  if (!w) return {};
+  return walOpCounts(w.report, w.opCounts);
 }
 let pageState = { skip: 0, op: '' };
 
@@ -52,9 +52,7 @@ export function render(el, { model, client }) {
       v.wal_status ? ['Durable LSN (flushed)', `${num(v.wal_status.durable_lsn)} · ${num(v.wal_status.unflushed_entries)} entries not yet in segments`] : null,
       ['Replay estimate', rep ? `${duration(rep.estimated_seconds)} for ${bytes(rep.wal_bytes)} (${rep.basis})` : '—'],
     ], { id: 'wal-summary' }),
-    h('table', { class: 'grid', id: 'wal-ops' }, h('caption', null, 'Records by op_type'),
-      h('thead', null, h('tr', null, h('th', null, 'op_type'), h('th', { class: 'num' }, 'records'))),
-      h('tbody', null, Object.entries(opCounts(w)).map(([op, n]) => h('tr', { 'data-op': op }, h('td', null, op), h('td', { class: 'num' }, num(n))))))));
+    opTable(opCounts(w), r.records)));
 
   el.append(h('h2', null, 'Operations over time'));
   const chartBox = h('div', { class: 'chart', id: 'wal-chart' });
@@ -151,6 +149,22 @@ export function render(el, { model, client }) {
   };
   document.addEventListener('keydown', onKey);
   show();
+}
+
+/** The "Records by op_type" table: one row per op_type, its records and share, and a total. */
+function opTable(counts, records) {
+  const ops = Object.entries(counts);
+  const total = ops.reduce((s, [, n]) => s + n, 0);
+  const body = ops.length
+    ? ops.map(([op, n]) => h('tr', { 'data-op': op, 'data-count': n },
+      h('td', null, op), h('td', { class: 'num' }, num(n)), h('td', { class: 'num' }, total ? `${((100 * n) / total).toFixed(1)} %` : '—')))
+    : [h('tr', { class: 'empty' }, h('td', { colspan: 3, class: 'muted' }, 'No valid record in any WAL file.'))];
+  return h('table', { class: 'grid', id: 'wal-ops', 'data-total': total },
+    h('caption', null, 'Records by op_type'),
+    h('thead', null, h('tr', null, h('th', null, 'op_type'), h('th', { class: 'num' }, 'records'), h('th', { class: 'num' }, 'share'))),
+    h('tbody', null, body),
+    ops.length ? h('tfoot', null, h('tr', null, h('th', null, 'total'), h('th', { class: 'num' }, num(total)),
+      h('th', { class: 'num muted' }, records !== undefined && records !== total ? `report: ${num(records)}` : ''))) : null);
 }
 
 /** Resets the table position (a new store was loaded). */
