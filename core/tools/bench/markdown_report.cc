@@ -223,10 +223,13 @@ void Ingest(const Doc& doc, std::ostream& o) {
        "item is durable per the mode and searchable (T4DX: Flush and the HNSW caught up; "
        "LevelDB + hnswlib: every vector added). Write amplification = bytes the process "
        "caused to be written to storage (`/proc/self/io`) / bytes ingested; space = store "
-       "size / bytes ingested. `hnswlib` = vectors alone, nothing durable.\n\n"
+       "size / bytes ingested. `hnswlib` = vectors alone, nothing durable. Flush items/s "
+       "(T4DX) = entries written per second spent flushing MemTables to segments, from "
+       "the store's compaction history; stall ms = writers waiting for a flush.\n\n"
        "| system | sync | threads | batch | n | items/s | MB/s | acked after s | total s | "
-       "write amp. | space amp. | disk bytes/vector | peak RSS MiB |\n"
-       "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+       "write amp. | space amp. | disk bytes/vector | peak RSS MiB | flush items/s | "
+       "stall ms |\n"
+       "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const Line* l : rows) {
     const Result& r = l->r;
     o << "| " << r.system << " | " << Get(r, "sync") << " | " << Get(r, "threads") << " | "
@@ -234,7 +237,8 @@ void Ingest(const Doc& doc, std::ostream& o) {
       << Get(r, "MB_per_s", 2) << " | " << Get(r, "ack_seconds", 2) << " | "
       << Get(r, "seconds", 2) << " | " << Get(r, "write_amplification", 2) << " | "
       << Get(r, "space_amplification", 2) << " | " << Get(r, "disk_bytes_per_vector") << " | "
-      << MiB(GetD(r, "peak_rss_bytes")) << " |\n";
+      << MiB(GetD(r, "peak_rss_bytes")) << " | " << Get(r, "flush_items_per_s") << " | "
+      << Get(r, "write_stall_ms") << " |\n";
   }
   o << Images(g_plots, {"ingest"});
   o << Doc::Provenance(rows) << "\n";

@@ -78,6 +78,21 @@ json T4dxCounters(t4dx::Engine* e) {
   c["hnsw_memory_bytes"] = st["hnsw"].value("memory_bytes", 0);
   c["hnsw_saves"] = st["hnsw"].value("saves", 0);
   c["wal_bytes"] = st["wal"].value("total_bytes", 0);
+  // Flush rate from the compaction history: entries written per second of flushing.
+  json h = T4dxView(e, t4dx::View::kCompactionHistory);
+  uint64_t flushed = 0, flush_us = 0;
+  if (h.contains("records") && h["records"].is_array()) {
+    for (const json& r : h["records"]) {
+      if (!r.is_object() || r.value("kind", std::string()) != "flush") continue;
+      flushed += r.value("items_out", uint64_t(0));
+      flush_us += r.value("duration_us", uint64_t(0));
+    }
+  }
+  if (flush_us > 0) {
+    c["flush_items_per_s"] = double(flushed) / (double(flush_us) / 1e6);
+    const uint64_t flushes = c["flushes"].get<uint64_t>();
+    c["flush_ms_mean"] = double(flush_us) / 1e3 / double(flushes ? flushes : 1);
+  }
   return c;
 }
 

@@ -137,6 +137,17 @@ double InterpolateQps(const std::vector<CurvePoint>& curve, double recall) {
   return 0;  // outside the measured range
 }
 
+Status SettleT4dx(const t4dx::Options& options, const std::string& dir,
+                  std::unique_ptr<t4dx::Engine>* db) {
+  Status s = (*db)->Compact();
+  if (s.ok()) s = T4dxWaitSearchable(db->get(), nullptr, 3600);
+  if (s.ok()) s = (*db)->Close();
+  db->reset();
+  if (s.ok()) s = t4dx::Engine::Open(options, dir, db);
+  if (s.ok()) s = T4dxWaitSearchable(db->get(), nullptr, 3600);
+  return s;
+}
+
 Status LoadT4dx(t4dx::Engine* db, const Dataset& d, size_t begin, size_t end) {
   for (auto& b : MakeBatches(d, begin, end, 1000)) T4DX_RETURN_IF_ERROR(db->PutBatch(b));
   T4DX_RETURN_IF_ERROR(T4dxWaitSearchable(db));

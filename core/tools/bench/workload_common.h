@@ -79,6 +79,10 @@ double InterpolateQps(const std::vector<CurvePoint>& curve, double recall);
 // HNSW covers every stored vector, then Compact (one segment, so no merge runs in the
 // background afterwards) and waits again.
 t4dx::Status LoadT4dx(t4dx::Engine* db, const Dataset& d, size_t begin, size_t end);
+// Brings a loaded store to rest before timed searches: Compact (everything merged and
+// indexed), Close (index saved), Open again, wait until searchable. *db is replaced.
+t4dx::Status SettleT4dx(const t4dx::Options& options, const std::string& dir,
+                        std::unique_ptr<t4dx::Engine>* db);
 // A SearchFn over an engine (k results, optional filter, no items, ids out). The query
 // vectors are copied into the API's std::vector<float> once, up front.
 SearchFn T4dxSearchFn(t4dx::Engine* db, const Dataset& d, size_t k, const t4dx::Filter* filter);
