@@ -115,8 +115,7 @@ bool GetUnsigned(const Json& doc, const char* field, uint64_t* v, std::string* r
 }
 
 // The raw text of a JSON string value that needs no decoding: quoted, no escape, no
-// control character, valid UTF-8. False for anything else (the caller then lets the
-// JSON parser decide).
+// control character, valid UTF-8. False for anything else.
 bool PlainString(std::string_view v, std::string_view* out) {
   if (v.size() < 2 || v.front() != '"' || v.back() != '"') return false;
   v = v.substr(1, v.size() - 2);
@@ -125,6 +124,99 @@ bool PlainString(std::string_view v, std::string_view* out) {
   }
   if (!json_util::IsValidUtf8(v)) return false;
   *out = v;
+  return true;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool Hex4(std::string_view v, size_t i, uint32_t* out) {
+  if (i + 4 > v.size()) return false;
+  uint32_t n = 0;
+  for (size_t k = 0; k < 4; ++k) {
+    const int d = HexDigit(v[i + k]);
+    if (d < 0) return false;
+    n = n * 16 + uint32_t(d);
+  }
+  *out = n;
+  return true;
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(char(cp));
+  } else if (cp < 0x800) {
+    out->push_back(char(0xC0 | (cp >> 6)));
+    out->push_back(char(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(char(0xE0 | (cp >> 12)));
+    out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(char(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(char(0xF0 | (cp >> 18)));
+    out->push_back(char(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(char(0x80 | (cp & 0x3F)));
+  }
+}
+
+// A JSON string value decoded as RFC 8259 says (escapes, \uXXXX with surrogate pairs),
+// accepting exactly what nlohmann accepts: no control character, valid UTF-8, no lone
+// surrogate. False otherwise (the caller then lets the JSON parser report it).
+bool JsonString(std::string_view v, std::string* out) {
+  std::string_view plain;
+  if (PlainString(v, &plain)) {
+    out->assign(plain);
+    return true;
+  }
+  if (v.size() < 2 || v.front() != '"' || v.back() != '"') return false;
+  v = v.substr(1, v.size() - 2);
+  std::string s;
+  s.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(v[i]);
+    if (c < 0x20 || c == '"') return false;
+    if (c != '\\') {
+      s.push_back(char(c));
+      continue;
+    }
+    if (++i >= v.size()) return false;
+    switch (v[i]) {
+      case '"': s.push_back('"'); break;
+      case '\\': s.push_back('\\'); break;
+      case '/': s.push_back('/'); break;
+      case 'b': s.push_back('\b'); break;
+      case 'f': s.push_back('\f'); break;
+      case 'n': s.push_back('\n'); break;
+      case 'r': s.push_back('\r'); break;
+      case 't': s.push_back('\t'); break;
+      case 'u': {
+        uint32_t cp;
+        if (!Hex4(v, i + 1, &cp)) return false;
+        i += 4;
+        if (cp >= 0xDC00 && cp <= 0xDFFF) return false;  // a low surrogate first
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          uint32_t lo;
+          if (i + 2 >= v.size() || v[i + 1] != '\\' || v[i + 2] != 'u' || !Hex4(v, i + 3, &lo) ||
+              lo < 0xDC00 || lo > 0xDFFF) {
+            return false;
+          }
+          i += 6;
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        AppendUtf8(cp, &s);
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  if (!json_util::IsValidUtf8(s)) return false;
+  *out = std::move(s);
   return true;
 }
 
@@ -143,11 +235,33 @@ bool PlainInt64(std::string_view v, int64_t* out) {
   return true;
 }
 
+// Metadata whose values are all strings (the common case), decoded like JsonString; false
+// for anything else (numbers, lists, escaped or repeated keys), left to the JSON parser.
+bool StringMetadata(std::string_view text, Metadata* out) {
+  std::vector<JsonMemberSpan> members;
+  if (!ScanJsonObject(text, &members)) return false;
+  Metadata result;
+  for (const JsonMemberSpan& m : members) {
+    for (unsigned char c : m.key) {
+      if (c < 0x20 || c == '\\') return false;
+    }
+    if (!json_util::IsValidUtf8(m.key)) return false;
+    std::string value;
+    if (!JsonString(m.value, &value)) return false;
+    if (!result.emplace(std::string(m.key), MetaValue::String(std::move(value))).second) {
+      return false;
+    }
+  }
+  *out = std::move(result);
+  return true;
+}
+
 // The item as the engine writes it (AppendItemJsonExact): fields id, kind, content,
-// timestamp, metadata, embedding_b64, each once, strings without escapes. Decoded from
-// the line's own bytes; only metadata goes through the JSON parser. False when the text
-// is anything else (escapes, an unknown or repeated field, a number in another form...):
-// the caller then parses it the general way, which gives the same item or the same error.
+// timestamp, metadata, embedding_b64, each once. Decoded from the line's own bytes (JSON
+// string escapes included); only metadata goes through the JSON parser. False when the
+// text is anything else (an unknown or repeated field, a number in another form, an
+// escape nlohmann would refuse...): the caller then parses it the general way, which
+// gives the same item or the same error.
 bool ParseCanonicalItem(std::string_view text, Item* item) {
   std::vector<JsonMemberSpan> members;
   if (!ScanJsonObject(text, &members)) return false;
@@ -155,26 +269,22 @@ bool ParseCanonicalItem(std::string_view text, Item* item) {
   unsigned seen = 0;
   std::string_view b64;
   for (const JsonMemberSpan& m : members) {
-    std::string_view str;
     unsigned bit;
     if (m.key == "id") {
       bit = 1;
-      if (!PlainString(m.value, &str)) return false;
-      result.id.assign(str);
+      if (!JsonString(m.value, &result.id)) return false;
     } else if (m.key == "kind") {
       bit = 2;
-      if (!PlainString(m.value, &str)) return false;
-      result.kind.assign(str);
+      if (!JsonString(m.value, &result.kind)) return false;
     } else if (m.key == "content") {
       bit = 4;
-      if (!PlainString(m.value, &str)) return false;
-      result.content.assign(str);
+      if (!JsonString(m.value, &result.content)) return false;
     } else if (m.key == "timestamp") {
       bit = 8;
       if (!PlainInt64(m.value, &result.timestamp)) return false;
     } else if (m.key == "metadata") {
       bit = 16;
-      if (m.value != "{}") {
+      if (!StringMetadata(m.value, &result.metadata)) {
         nlohmann::json j;
         std::string why;
         if (!json_util::Parse(m.value, &j, &why)) return false;
