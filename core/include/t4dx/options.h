@@ -67,10 +67,6 @@ struct Options {
   size_t hnsw_ef_construction = 200;
   size_t hnsw_ef_search = 64;
   double hnsw_rebuild_deleted_fraction = 0.3;  // rebuild when this share is deleted marks
-  // Threads that add vectors to the HNSW when a segment is indexed or the index rebuilt:
-  // 0 = one per hardware thread, at most 4; 1 = in order on the compactor's thread.
-  // WebAssembly builds always use one.
-  size_t index_threads = 0;
 
   bool background_compaction = true;  // a compactor thread (native builds only)
   size_t compaction_fanout = 4;       // merge when this many segments share a size tier

@@ -13,8 +13,8 @@
 namespace t4dx {
 
 namespace {
-// Vectors one IndexOnce adds at most (about a quarter of a second natively): a flush
-// waits at most that long, and a cooperative MaintenanceStep returns that often.
+// Vectors one IndexOnce adds at most (a fraction of a second natively): a flush waits at
+// most that long, and a cooperative MaintenanceStep returns that often.
 constexpr size_t kIndexStepVectors = 512;
 }  // namespace
 
@@ -460,7 +460,7 @@ Status EngineImpl::IndexOnce(bool* did_work) {
   }
   // Labels superseded while the vectors are added are marked deleted below.
   std::vector<uint64_t> added;
-  Status s = HnswBulkAdd(hnsw.get(), jobs, opts_.index_threads, &added);
+  Status s = HnswBulkAdd(hnsw.get(), jobs, &added);
   if (!s.ok()) {
     Log(LogLevel::kError, "HNSW refresh failed: " + s.ToString());
     return s;

@@ -249,7 +249,7 @@ Status EngineImpl::RebuildHnswLocked(ProgressFn progress, std::string* result_js
         jobs.push_back({h.lsn, vecs.data() + size_t(h.row) * seg->vector_dim()});
       }
     }
-    T4DX_RETURN_IF_ERROR(HnswBulkAdd(fresh.get(), jobs, opts_.index_threads, nullptr));
+    T4DX_RETURN_IF_ERROR(HnswBulkAdd(fresh.get(), jobs, nullptr));
     added += jobs.size();
     if (progress) progress(done, total);
   }

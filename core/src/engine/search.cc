@@ -364,6 +364,10 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
       size_t use_ef = ef;
       if (!f.empty() && sel > 0) use_ef = std::min(kMaxFilteredEf, std::max(ef, size_t(ef / sel)));
       uint64_t asked = 0, allowed_n = 0;
+      // The first allowed labels and where they live, so the hits (which are among them)
+      // need no second lookup in label_map_.
+      std::vector<std::pair<uint64_t, const SegLoc*>> passed;
+      const size_t keep_passed = k <= 64 ? 4 * k : 0;  // a linear scan stays short
       auto allowed = [&](uint64_t label) {
         asked++;
         auto it = label_map_.find(label);
@@ -374,6 +378,7 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
         if (shadowed(h.id)) return false;
         if (!f.empty() && !header_matches(h)) return false;
         allowed_n++;
+        if (passed.size() < keep_passed) passed.emplace_back(label, &loc);
         return true;
       };
       // Unfiltered, `allowed` only drops labels superseded since they were indexed (rare):
@@ -382,12 +387,22 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
                                        : HnswIndex::FilterPlacement::kInGraph;
       T4DX_RETURN_IF_ERROR(hnsw_->Search(q.data(), k, use_ef, allowed, &hits, placement));
       for (const HnswHit& hh : hits) {
-        auto it = label_map_.find(hh.label);
-        if (it == label_map_.end()) continue;
+        const SegLoc* loc = nullptr;
+        for (const auto& p : passed) {
+          if (p.first == hh.label) {
+            loc = p.second;
+            break;
+          }
+        }
+        if (loc == nullptr) {
+          auto it = label_map_.find(hh.label);
+          if (it == label_map_.end()) continue;
+          loc = &it->second;
+        }
         Candidate c;
         c.score = hh.score;
-        c.seg = it->second.seg;
-        c.index = it->second.index;
+        c.seg = loc->seg;
+        c.index = loc->index;
         c.id = &c.seg->entries()[c.index].id;
         top.Push(std::move(c));
       }

@@ -1,4 +1,4 @@
-// Adding many vectors to an HnswIndex at once, on several threads where the build has them.
+// Adding many vectors to an HnswIndex at once.
 #pragma once
 
 #include <cstddef>
@@ -15,12 +15,15 @@ struct HnswAddJob {
   const float* vector;  // params().dim floats, alive for the call
 };
 
-// Adds every job to index using up to `threads` threads (HnswIndex::Add is thread safe;
-// 0 = one per hardware thread, at most 4). WebAssembly builds, and threads == 1, add in
-// order on the calling thread. With more than one thread the graph's shape depends on
-// scheduling (its quality does not). Stops at the first error and returns it; the jobs
-// added before it stay added. *added (may be null) receives the labels added, in no order.
-Status HnswBulkAdd(HnswIndex* index, const std::vector<HnswAddJob>& jobs, size_t threads,
+// Adds every job to index, in order, on the calling thread. Stops at the first error and
+// returns it; the jobs added before it stay added. *added (may be null) receives the
+// labels added.
+//
+// One thread on purpose: hnswlib's addPoint may run concurrently, but its level generator
+// is then shared without a lock (a data race), and a graph built by two threads searched
+// 25-65% slower at equal recall in our measurements (BENCHMARKS.md) for no faster build
+// on this 2-core machine.
+Status HnswBulkAdd(HnswIndex* index, const std::vector<HnswAddJob>& jobs,
                    std::vector<uint64_t>* added);
 
 }  // namespace t4dx
