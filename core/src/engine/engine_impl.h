@@ -103,6 +103,9 @@ class EngineImpl final : public Engine {
   struct SegState {
     std::shared_ptr<SegmentReader> reader;
     bool indexed = false;  // every live vector entry is in the HNSW
+    // IndexOnce has considered entries [0, index_cursor) (maint_mu_): the next step starts
+    // there instead of rescanning the segment.
+    size_t index_cursor = 0;
     // Vectors of an unindexed segment, read once for exact scans (null until needed).
     mutable std::shared_ptr<const std::vector<float>> vectors;
     mutable std::mutex vectors_mu;

@@ -15,7 +15,7 @@ namespace t4dx {
 namespace {
 // Vectors one IndexOnce adds at most (a fraction of a second natively): a flush waits at
 // most that long, and a cooperative MaintenanceStep returns that often.
-constexpr size_t kIndexStepVectors = 512;
+constexpr size_t kIndexStepVectors = 128;
 }  // namespace
 
 void EngineImpl::Log(LogLevel level, const std::string& msg) const {
@@ -127,6 +127,7 @@ void EngineImpl::RebuildMapsLocked() {
 // REQUIRES: mu_ exclusive. Marks stale labels deleted and flags segments indexed when
 // every current vector of theirs is in the HNSW.
 void EngineImpl::ComputeIndexedLocked() {
+  for (auto& kv : segs_) kv.second->index_cursor = 0;  // the index changed: look again
   if (!hnsw_) {
     for (auto& kv : segs_) kv.second->indexed = kv.second->reader->meta().vectors == 0;
     return;
@@ -444,9 +445,12 @@ Status EngineImpl::IndexOnce(bool* did_work) {
   uint32_t dim = target->vector_dim();
   std::vector<HnswAddJob> jobs;
   bool more = false;
+  size_t next = state->index_cursor;
   {
     std::shared_lock<std::shared_mutex> l(mu_);
-    for (const auto& e : target->entries()) {
+    const auto& entries = target->entries();
+    for (; next < entries.size(); ++next) {
+      const SegmentEntryHeader& e = entries[next];
       if (e.deleted || e.row < 0) continue;
       auto it = label_map_.find(e.lsn);
       if (it == label_map_.end() || it->second.seg != target.get()) continue;
@@ -465,6 +469,7 @@ Status EngineImpl::IndexOnce(bool* did_work) {
     Log(LogLevel::kError, "HNSW refresh failed: " + s.ToString());
     return s;
   }
+  state->index_cursor = next;  // every entry before it is added or needs no vector
   std::unique_lock<std::shared_mutex> l(mu_);
   for (uint64_t lab : added) {
     if (label_map_.find(lab) == label_map_.end()) hnsw->MarkDeleted(lab);
