@@ -10,6 +10,7 @@
 // The engine runs on the caller's thread (no threads in WebAssembly): the JavaScript side
 // calls maintenanceStep() after writes and when idle (see npm/src/scheduler.js).
 #include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
 #include <emscripten/val.h>
 
 #include <memory>
@@ -204,6 +205,63 @@ class Store {
     return r;
   }
 
+  // The search path without JSON options: k and ef as numbers (negative = the default),
+  // flags: 1 = include items, 2 = include embeddings; filter_json: a filter object's JSON
+  // text or "" for none. (The package validates the option object and falls back to
+  // search() for anything it does not recognise, so errors read the same.) Returns
+  // {ids: JSON array of the ids, scores: Float32Array, engineUs: time inside
+  // Engine::Search} or, with items, {jsonBytes: the hits' JSON as a Uint8Array view into
+  // WebAssembly memory that the caller decodes before any other call, scores, engineUs} and
+  // embeddings/lengths as search() gives them.
+  val SearchFast(const val& query, double k, double ef, int flags, const std::string& filter_json) {
+    if (!engine_) return Closed();
+    SearchOptions options;
+    if (k >= 0) options.k = static_cast<size_t>(k);
+    if (ef >= 0) options.ef = static_cast<size_t>(ef);
+    options.include_items = (flags & 1) != 0;
+    options.include_embedding = (flags & 2) != 0;
+    if (!filter_json.empty()) {
+      Status s = FilterFromJson(filter_json, &options.filter);
+      if (!s.ok()) return ErrorValue(s.WithContext("search options.filter"));
+    }
+    SearchResult result;
+    const double t0 = emscripten_get_now();
+    Status s = engine_->Search(FloatsFrom(query), options, &result);
+    const double engine_us = (emscripten_get_now() - t0) * 1000;
+    if (!s.ok()) return ErrorValue(s);
+    val r = val::object();
+    if (options.include_items) {
+      out_ = HitsToJson(result, true, false);
+    } else {
+      std::string ids = "[";
+      for (size_t i = 0; i < result.hits.size(); ++i) {
+        if (i) ids += ',';
+        json_util::AppendString(&ids, result.hits[i].id);
+      }
+      ids += ']';
+      r.set("ids", ids);
+    }
+    scores_.clear();
+    for (const SearchHit& h : result.hits) scores_.push_back(h.score);
+    r.set("scores", Float32ArrayOf(scores_));
+    r.set("engineUs", engine_us);
+    if (options.include_items && options.include_embedding) {
+      std::vector<const Item*> items;
+      for (const SearchHit& h : result.hits) items.push_back(&h.item);
+      val e = ItemsValue(items, true);
+      r.set("embeddings", e["embeddings"]);
+      r.set("lengths", e["lengths"]);
+    }
+    if (options.include_items) {
+      // As UTF-8 bytes, a view of out_: embind's conversion of a std::string scans it byte
+      // by byte in JavaScript (twice), TextDecoder does not. Made last: a later allocation
+      // that grows the memory would detach the view (so would the caller's next call).
+      r.set("jsonBytes", val(emscripten::typed_memory_view(
+                             out_.size(), reinterpret_cast<const uint8_t*>(out_.data()))));
+    }
+    return r;
+  }
+
   val Explain(const val& query, const std::string& options_json) {
     if (!engine_) return Closed();
     SearchOptions options;
@@ -337,6 +395,8 @@ class Store {
   std::unique_ptr<Env> archive_env_;  // outlives engine_ (declared first)
   std::unique_ptr<Engine> engine_;
   std::vector<LogLine> log_;
+  std::vector<float> scores_;  // SearchFast's, reused
+  std::string out_;            // SearchFast's JSON, viewed by its result
 };
 
 // The Env and directory that inspect functions read: the host's files, or an archive.
@@ -370,10 +430,26 @@ std::string WalEntryToJson(const WalEntryInfo& e) {
   return out;
 }
 
+// A ProgressFn calling the JavaScript function fn(done, total) (none when fn is null or
+// undefined), at most once per thousandth of total. fn must not throw (the package wraps
+// it): an exception thrown through WebAssembly frames skips their destructors.
+ProgressFn JsProgress(const val& fn) {
+  if (fn.isNull() || fn.isUndefined()) return ProgressFn();
+  auto last = std::make_shared<int64_t>(-2);
+  return [fn, last](uint64_t done, uint64_t total) {
+    const int64_t permille =
+        total == 0 ? -1 : static_cast<int64_t>(done >= total ? 1000 : done * 1000 / total);
+    if (permille == *last) return;
+    *last = permille;
+    fn(static_cast<double>(done), static_cast<double>(total));
+  };
+}
+
 // {report (JSON text), entries (JSON array text)}: at most `limit` entries from the
-// skip-th valid one on (the report always covers every file).
-val InspectWalBinding(const std::string& dir, const std::string& options_json,
-                      const std::string& archive) {
+// skip-th valid one on (the report always covers every file). on_progress(done, total):
+// bytes of the WAL files read.
+val InspectWalProgress(const std::string& dir, const std::string& options_json,
+                       const std::string& archive, const val& on_progress) {
   WalInspectOptions options;
   double limit = 10000, skip = 0;
   Status s = WalInspectOptionsFromJson(options_json, &options, &limit, &skip);
@@ -395,7 +471,7 @@ val InspectWalBinding(const std::string& dir, const std::string& options_json,
         entries += WalEntryToJson(e);
         return true;
       },
-      &report);
+      JsProgress(on_progress), &report);
   if (!s.ok()) return ErrorValue(s);
   entries += "]";
   val r = val::object();
@@ -405,8 +481,14 @@ val InspectWalBinding(const std::string& dir, const std::string& options_json,
   return r;
 }
 
-val CheckStoreFilesBinding(const std::string& dir, const std::string& options_json,
-                           const std::string& archive) {
+val InspectWalBinding(const std::string& dir, const std::string& options_json,
+                      const std::string& archive) {
+  return InspectWalProgress(dir, options_json, archive, val::null());
+}
+
+// on_progress(done, total): segment directories checked (+ the WAL, + the rest).
+val CheckStoreFilesProgress(const std::string& dir, const std::string& options_json,
+                            const std::string& archive, const val& on_progress) {
   StoreCheckOptions options;
   Status s = StoreCheckOptionsFromJson(options_json, &options);
   if (!s.ok()) return ErrorValue(s);
@@ -416,18 +498,29 @@ val CheckStoreFilesBinding(const std::string& dir, const std::string& options_js
   s = InspectTarget(dir, archive, &owned, &env, &where);
   if (!s.ok()) return ErrorValue(s);
   StoreFilesReport report;
-  s = CheckStoreFiles(env, where, options, {}, &report);
+  s = CheckStoreFiles(env, where, options, JsProgress(on_progress), &report);
   if (!s.ok()) return ErrorValue(s);
   return JsonValue(StoreFilesReportToJson(report));
 }
 
-val VerifySnapshotBinding(const std::string& archive) {
+val CheckStoreFilesBinding(const std::string& dir, const std::string& options_json,
+                           const std::string& archive) {
+  return CheckStoreFilesProgress(dir, options_json, archive, val::null());
+}
+
+// on_progress(done, total): bytes hashed, out of twice the archive's member bytes (the
+// digests, then the checks of the store inside).
+val VerifySnapshotProgress(const std::string& archive, const val& on_progress) {
   SnapshotInfo info;
-  Status s = VerifySnapshot(HostEnvSingleton(), archive, {}, &info);
+  Status s = VerifySnapshot(HostEnvSingleton(), archive, JsProgress(on_progress), &info);
   if (!s.ok()) return ErrorValue(s);
   val r = JsonValue(SnapshotInfoToJson(info));
   r.set("healthy", info.problems.empty());
   return r;
+}
+
+val VerifySnapshotBinding(const std::string& archive) {
+  return VerifySnapshotProgress(archive, val::null());
 }
 
 }  // namespace
@@ -440,6 +533,10 @@ EMSCRIPTEN_BINDINGS(t4dx) {
   emscripten::function("inspectWal", &t4dx::wasm::InspectWalBinding);
   emscripten::function("checkStoreFiles", &t4dx::wasm::CheckStoreFilesBinding);
   emscripten::function("verifySnapshot", &t4dx::wasm::VerifySnapshotBinding);
+  // The same with a progress callback fn(done, total) as the last argument.
+  emscripten::function("inspectWal", &t4dx::wasm::InspectWalProgress);
+  emscripten::function("checkStoreFiles", &t4dx::wasm::CheckStoreFilesProgress);
+  emscripten::function("verifySnapshot", &t4dx::wasm::VerifySnapshotProgress);
   emscripten::class_<Store>("Store")
       .constructor<>()
       .function("open", &Store::Open)
@@ -447,6 +544,7 @@ EMSCRIPTEN_BINDINGS(t4dx) {
       .function("get", &Store::Get)
       .function("remove", &Store::Delete)  // "delete" is embind's destructor
       .function("search", &Store::Search)
+      .function("searchFast", &Store::SearchFast)
       .function("explain", &Store::Explain)
       .function("scan", &Store::Scan)
       .function("count", &Store::Count)

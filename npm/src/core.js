@@ -96,14 +96,50 @@ function decodeItems(r) {
 }
 
 // The shortest decimal that reads back as the same float32 (what the engine's JSON
-// writes for a score), e.g. 0.9875414 rather than 0.987541377544403.
+// writes for a score), e.g. 0.9875414 rather than 0.987541377544403. If p digits read
+// back, so do p + 1 (the nearer rounding), so search down from 8: most scores take 7 to 9.
 function shortestFloat(x) {
   if (!Number.isFinite(x)) return null;
-  for (let p = 1; p < 9; p++) {
+  let best = Number(x.toPrecision(9));
+  for (let p = 8; p >= 1; p--) {
     const y = Number(x.toPrecision(p));
-    if (Math.fround(y) === x) return y;
+    if (Math.fround(y) !== x) break;
+    best = y;
   }
-  return Number(x.toPrecision(9));
+  return best;
+}
+
+const utf8 = new TextDecoder();
+const SEARCH_KEYS = new Set(['k', 'ef', 'filter', 'includeItems', 'includeEmbedding']);
+const MAX_COUNT = 0xFFFFFFFF;
+
+// The arguments of the embind searchFast() for options it takes as they are, or null when
+// anything is unusual (then search() parses the options and reports any error).
+function fastSearchArgs(options) {
+  if (options === undefined || options === null) return [-1, -1, 1, ''];
+  if (typeof options !== 'object' || Array.isArray(options)) return null;
+  let k = -1;
+  let ef = -1;
+  let flags = 1;
+  let filter = '';
+  for (const key in options) {
+    if (!SEARCH_KEYS.has(key)) return null;
+    const v = options[key];
+    if (v === undefined || v === null) continue;
+    if (key === 'k' || key === 'ef') {
+      if (!Number.isInteger(v) || v < (key === 'k' ? 1 : 0) || v > MAX_COUNT) return null;
+      if (key === 'k') k = v;
+      else ef = v;
+    } else if (key === 'includeItems' || key === 'includeEmbedding') {
+      if (typeof v !== 'boolean') return null;
+      const bit = key === 'includeItems' ? 1 : 2;
+      flags = v ? flags | bit : flags & ~bit;
+    } else {
+      if (typeof v !== 'object') return null;
+      filter = JSON.stringify(v);
+    }
+  }
+  return [k, ef, flags, filter];
 }
 
 function toFloat32(vector, what) {
@@ -193,12 +229,29 @@ export class SyncStore {
 
   search(vector, options = {}) {
     const q = toFloat32(vector, 'vector');
-    const r = this.call((s) => s.search(q, optionsJson(options, 'search options')));
-    const hits = JSON.parse(r.json).map((h, i) => {
-      const hit = { id: h.id, score: shortestFloat(r.scores[i]) };
-      if (h.item) hit.item = h.item;
-      return hit;
-    });
+    const fast = fastSearchArgs(options);
+    // jsonBytes views WebAssembly memory: decoded before any other call into the module
+    // (call() drains the log afterwards, which may grow the memory and detach the view).
+    const r = fast
+      ? this.call((s) => {
+        const x = s.searchFast(q, fast[0], fast[1], fast[2], fast[3]);
+        if (x.jsonBytes) x.json = utf8.decode(x.jsonBytes);
+        return x;
+      })
+      : this.call((s) => s.search(q, optionsJson(options, 'search options')));
+    const scores = r.scores;
+    let hits;
+    if (r.ids !== undefined) {
+      const ids = JSON.parse(r.ids);
+      hits = new Array(ids.length);
+      for (let i = 0; i < ids.length; i++) hits[i] = { id: ids[i], score: shortestFloat(scores[i]) };
+    } else {
+      hits = JSON.parse(r.json).map((h, i) => {
+        const hit = { id: h.id, score: shortestFloat(scores[i]) };
+        if (h.item) hit.item = h.item;
+        return hit;
+      });
+    }
     if (r.embeddings) {
       let pos = 0;
       for (let i = 0; i < hits.length; i++) {

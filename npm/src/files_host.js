@@ -3,14 +3,15 @@
 // directory or a snapshot archive the user picked, without a server and without copying
 // it into OPFS).
 //
-// Blobs are read lazily with FileReaderSync where it exists (Workers) through a cache of
-// 1 MiB blocks: each FileReaderSync call costs about 1 ms whatever its size, so small
-// engine reads must not map to one call each. Where FileReaderSync does not exist (the
+// Blobs are read lazily with FileReaderSync where it exists (Workers) in 1 MiB blocks
+// through one BlockCache shared by all the files of the host (options.cacheBytes, default
+// 64 MiB): each FileReaderSync call costs about 1 ms whatever its size, so small engine
+// reads must not map to one call each. Where FileReaderSync does not exist (the
 // page's main thread, Node) Blobs are read whole up front by FilesHost.create().
 //
 // Every mutating call fails with not_supported: the engine opens these stores read_only.
 const BLOCK = 1 << 20;
-const CACHE_BLOCKS = 64;
+export const DEFAULT_CACHE_BYTES = 64 * BLOCK;
 
 function hostError(code, message) {
   const e = new Error(message);
@@ -22,32 +23,139 @@ function norm(p) {
   return p.split('/').filter((s) => s !== '' && s !== '.').join('/');
 }
 
+// A doubly linked LRU list of cache entries (head = least recently used).
+class List {
+  constructor() {
+    this.head = null;
+    this.tail = null;
+    this.bytes = 0;
+  }
+  pushTail(e) {
+    e.list = this;
+    e.prev = this.tail;
+    e.next = null;
+    if (this.tail) this.tail.next = e;
+    else this.head = e;
+    this.tail = e;
+    this.bytes += e.data.length;
+  }
+  pushHead(e) {
+    e.list = this;
+    e.prev = null;
+    e.next = this.head;
+    if (this.head) this.head.prev = e;
+    else this.tail = e;
+    this.head = e;
+    this.bytes += e.data.length;
+  }
+  remove(e) {
+    if (e.prev) e.prev.next = e.next;
+    else this.head = e.next;
+    if (e.next) e.next.prev = e.prev;
+    else this.tail = e.prev;
+    e.prev = e.next = e.list = null;
+    this.bytes -= e.data.length;
+  }
+}
+
+/**
+ * One block cache shared by every lazily read file of a FilesHost, bounded in bytes
+ * (`limit`), scan resistant. A segmented LRU: a block enters `probation`; read again
+ * later (not by the very next read, which is one access cut in pieces) it moves to
+ * `protected` (at most 3/4 of the limit; its overflow goes back to probation). Eviction
+ * takes probation's least recently used block first. A miss that continues a sequential
+ * scan (the next block of the file read last, or the first block of a file right after
+ * the last block of another) while the cache is full enters probation at its cold end, so
+ * it is the next one evicted: a scan of more bytes than the cache keeps what is cached and
+ * streams the rest through one slot instead of evicting everything (with plain LRU, each
+ * pass over a store a little larger than the cache reads all of it again).
+ */
+export class BlockCache {
+  constructor(limit = DEFAULT_CACHE_BYTES) {
+    if (!(limit >= 0)) throw hostError('invalid_argument', `cacheBytes: expected a number >= 0, got ${limit}`);
+    this.limit = limit;
+    this.map = new Map();  // key -> entry {key, src, index, data, list, prev, next}
+    this.probation = new List();
+    this.protected = new List();
+    this.last = null;  // the source of the last block asked for (its lastIndex: which)
+    this.stats = { hits: 0, misses: 0, bytesRead: 0, reads: 0, evictions: 0 };
+  }
+
+  get bytes() {
+    return this.probation.bytes + this.protected.bytes;
+  }
+
+  /** The block `index` of `src`: cached, or read with src.load(index) and cached. */
+  get(src, index) {
+    const key = src.id * 0x100000000 + index;
+    const last = this.last;
+    this.last = src;
+    const e = this.map.get(key);
+    if (e) {
+      this.stats.hits++;
+      if (last !== src || src.lastIndex !== index) this.promote(e);
+      src.lastIndex = index;
+      return e.data;
+    }
+    this.stats.misses++;
+    const data = src.load(index);
+    this.stats.reads++;
+    this.stats.bytesRead += data.length;
+    const sequential = last !== null && ((last === src && index === src.lastIndex + 1) ||
+      (index === 0 && last !== src && last.lastIndex === last.blocks - 1));
+    src.lastIndex = index;
+    if (data.length > this.limit) return data;  // never cached (limit below one block)
+    const entry = { key, src, index, data, list: null, prev: null, next: null };
+    const full = this.bytes + data.length > this.limit;
+    this.makeRoom(data.length);
+    if (sequential && full) this.probation.pushHead(entry);
+    else this.probation.pushTail(entry);
+    this.map.set(key, entry);
+    return data;
+  }
+
+  promote(e) {
+    e.list.remove(e);
+    this.protected.pushTail(e);
+    const cap = Math.floor(this.limit * 0.75);
+    while (this.protected.bytes > cap && this.protected.head !== e) {
+      const d = this.protected.head;
+      this.protected.remove(d);
+      this.probation.pushTail(d);
+    }
+  }
+
+  makeRoom(n) {
+    while (this.bytes + n > this.limit) {
+      const victim = this.probation.head || this.protected.head;
+      if (!victim) break;
+      victim.list.remove(victim);
+      this.map.delete(victim.key);
+      this.stats.evictions++;
+    }
+  }
+}
+
 class BlobSource {
-  constructor(blob) {
+  constructor(blob, id, cache) {
     this.blob = blob;
     this.size = blob.size;
-    this.cache = new Map();  // block index -> Uint8Array (insertion order = LRU order)
+    this.id = id;
+    this.blocks = Math.ceil(blob.size / BLOCK);
+    this.lastIndex = -1;
+    this.cache = cache;
     this.reader = new FileReaderSync();
   }
-  block(i) {
-    let b = this.cache.get(i);
-    if (b) {
-      this.cache.delete(i);
-      this.cache.set(i, b);
-      return b;
-    }
+  load(i) {
     const start = i * BLOCK;
-    b = new Uint8Array(this.reader.readAsArrayBuffer(this.blob.slice(start, Math.min(this.size, start + BLOCK))));
-    this.cache.set(i, b);
-    if (this.cache.size > CACHE_BLOCKS) this.cache.delete(this.cache.keys().next().value);
-    return b;
+    return new Uint8Array(this.reader.readAsArrayBuffer(this.blob.slice(start, Math.min(this.size, start + BLOCK))));
   }
   read(offset, dest) {
     let done = 0;
     while (done < dest.length && offset + done < this.size) {
       const pos = offset + done;
       const i = Math.floor(pos / BLOCK);
-      const b = this.block(i);
+      const b = this.cache.get(this, i);
       const from = pos - i * BLOCK;
       const n = Math.min(dest.length - done, b.length - from);
       dest.set(b.subarray(from, from + n), done);
@@ -82,8 +190,9 @@ export class FilesHost {
    * @param {string} root  where the files appear (e.g. "/inspect")
    * @param {Array<{path: string, data: Uint8Array|ArrayBuffer|Blob}>} files  root-relative
    */
-  static async create(root, files) {
+  static async create(root, files, options = {}) {
     const lazy = typeof FileReaderSync === 'function';
+    const cache = new BlockCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
     const sources = [];
     for (const f of files) {
       if (!f || typeof f.path !== 'string') throw hostError('invalid_argument', 'files[]: expected {path, data}');
@@ -91,16 +200,19 @@ export class FilesHost {
       const bytes = toBytes(f.data);
       if (bytes) src = new BytesSource(bytes);
       else if (f.data && typeof f.data.arrayBuffer === 'function') {
-        src = lazy ? new BlobSource(f.data) : new BytesSource(new Uint8Array(await f.data.arrayBuffer()));
+        src = lazy ? new BlobSource(f.data, sources.length + 1, cache) : new BytesSource(new Uint8Array(await f.data.arrayBuffer()));
       } else {
         throw hostError('invalid_argument', `files[${f.path}]: data must be bytes or a Blob`);
       }
       sources.push([norm(f.path), src]);
     }
-    return new FilesHost(root, sources);
+    const host = new FilesHost(root, sources);
+    host.cache = cache;
+    return host;
   }
 
   constructor(root, sources) {
+    this.cache = null;
     this.root = norm(root);
     this.files = new Map();
     this.dirs = new Set(['']);
@@ -137,6 +249,12 @@ export class FilesHost {
     return s;
   }
   read(h, offset, dest) { return this.h(h).read(offset, dest); }
+  /** What the block cache read from the files and holds (zeros when nothing is lazy). */
+  cacheStats() {
+    const c = this.cache;
+    if (!c) return { hits: 0, misses: 0, reads: 0, bytesRead: 0, evictions: 0, cachedBytes: 0, limit: 0 };
+    return { ...c.stats, cachedBytes: c.bytes, limit: c.limit };
+  }
   write(h) { this.readOnly('write', `handle ${h}`); }
   sync() {}
   handleSize(h) { return this.h(h).size; }

@@ -81,6 +81,26 @@ TEST_F(WalInspectTest, HealthyFilesInLsnOrder) {
   EXPECT_FALSE(j["item"].contains("embedding_b64"));
 }
 
+TEST_F(WalInspectTest, ProgressCountsBytesOfEveryFile) {
+  std::string sealed = PutLines(1, 5);
+  std::string active = Line(BatchRecord(6, 3)) + "{\"torn";
+  Put(SealedWalName(1), sealed);
+  Put(kWalActiveName, active);
+  const uint64_t total = sealed.size() + active.size();
+  std::vector<std::pair<uint64_t, uint64_t>> calls;
+  WalInspection r;
+  ASSERT_TRUE(InspectWal(env_.get(), "s", WalInspectOptions(), {},
+                         [&](uint64_t done, uint64_t all) { calls.emplace_back(done, all); }, &r)
+                  .ok());
+  EXPECT_TRUE(r.torn_tail);
+  ASSERT_GE(calls.size(), 7u);  // after each record and each file
+  for (size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].second, total);
+    if (i > 0) EXPECT_GE(calls[i].first, calls[i - 1].first);
+  }
+  EXPECT_EQ(calls.back().first, total);
+}
+
 TEST_F(WalInspectTest, FromLsnAndStop) {
   Put(kWalActiveName, PutLines(1, 10));
   std::vector<WalEntryInfo> got;

@@ -47,14 +47,13 @@ function progress(stage, within = 0) {
   const s = STAGES[stage];
   const next = STAGES[ORDER[ORDER.indexOf(stage) + 1]] || s;
   const fraction = s.at + (next.at - s.at) * within;
-  self.postMessage({ progress: { stage, label: s.label, fraction, bytesRead: reads.bytes } });
+  self.postMessage({ progress: { stage, label: s.label, fraction, bytesRead: bytesRead() } });
 }
 
-// Enters a stage that is expected to read about `expect` bytes.
-function enter(stage, expect) {
+// Enters a stage.
+function enter(stage) {
   reads.stage = stage;
-  reads.from = reads.bytes;
-  reads.expect = Math.max(1, expect || 1);
+  reads.lastPost = performance.now();
   progress(stage, 0);
 }
 
@@ -79,47 +78,28 @@ async function closeAll() {
   stats.entryHits = 0;
 }
 
-// Bytes read from the user's files, for the progress bar: each File is handed to the
-// package wrapped so that the blocks its FilesHost slices off are counted (the package's
-// calls are synchronous, so the engine itself cannot report progress; see README).
-const reads = { bytes: 0, stage: null, from: 0, expect: 1, lastPost: 0 };
+// Progress: the engine reports how far its long inspect calls are (onProgress of the
+// package's checkFiles / verifySnapshot / inspectWal); the bytes read from the user's files
+// come from the package's block cache (cacheStats). Posted at most every 100 ms.
+const reads = { stage: null, lastPost: 0 };
 
-class CountedFile {
-  constructor(file) {
-    this.file = file;
-    this.size = file.size;
-    this.type = file.type;
-    this.name = file.name;
-  }
-  slice(start = 0, end = this.size, type) {
-    const a = Math.max(0, start);
-    const b = Math.min(this.size, end);
-    if (b > a) countRead(b - a);
-    return this.file.slice(start, end, type);
-  }
-  arrayBuffer() {
-    countRead(this.size);
-    return this.file.arrayBuffer();
-  }
+function bytesRead() {
+  return inspector && typeof inspector.cacheStats === 'function' ? inspector.cacheStats().bytesRead : 0;
 }
 
-function countRead(n) {
-  reads.bytes += n;
-  const now = performance.now();
-  if (!reads.stage || now - reads.lastPost < 100) return;
-  reads.lastPost = now;
-  progress(reads.stage, Math.min(1, (reads.bytes - reads.from) / reads.expect));
+// An onProgress(done, total) for the engine call of `stage`.
+function engineProgress(stage) {
+  return (done, total) => {
+    const now = performance.now();
+    if (now - reads.lastPost < 100 && done < total) return;
+    reads.lastPost = now;
+    progress(stage, total > 0 ? Math.min(1, done / total) : 0);
+  };
 }
 
-function counted(data) {
-  return typeof FileReaderSync === 'function' && data && typeof data.slice === 'function' && !(data instanceof ArrayBuffer) &&
-    !ArrayBuffer.isView(data) ? new CountedFile(data) : data;
-}
-
-function inputOf(params, count) {
-  const wrap = count ? counted : (d) => d;
-  if (params.kind === 'archive') return { archive: wrap(params.file) };
-  return { files: params.files.map((f) => ({ path: f.path, data: wrap(f.data) })) };
+function inputOf(params) {
+  if (params.kind === 'archive') return { archive: params.file };
+  return { files: params.files.map((f) => ({ path: f.path, data: f.data })) };
 }
 
 function columnar(entries) {
@@ -191,16 +171,10 @@ async function load(params) {
   const timings = {};
   const lap = (name, since) => { timings[name] = Math.round(performance.now() - since); };
 
-  reads.bytes = 0;
   reads.stage = null;
   progress('start');
   let t = performance.now();
-  try {
-    inspector = await inspect(inputOf(params, true));
-  } catch (e) {
-    // A package whose host no longer takes the counting wrapper: load the Files as they are.
-    inspector = await inspect(inputOf(params, false));
-  }
+  inspector = await inspect(inputOf(params));
   // Paths in the engine's reports are under the directory the package mounted the files at.
   root = inspector.root || (inspector.archive ? inspector.archive : 'inspect');
   lap('engine_start_ms', t);
@@ -223,31 +197,30 @@ async function load(params) {
     timings,
   };
 
-  const total = model.source.bytes;
-  enter('check', total);
+  enter('check');
   t = performance.now();
   try {
-    model.check = await inspector.checkFiles({ segmentBlocks: true, wal: true });
+    model.check = await inspector.checkFiles({ segmentBlocks: true, wal: true, onProgress: engineProgress('check') });
   } catch (e) {
     model.checkError = errorJson(e);
   }
   lap('check_files_ms', t);
 
   if (params.kind === 'archive') {
-    enter('snapshot', 2 * total);
+    enter('snapshot');
     t = performance.now();
     try {
-      model.snapshot = await inspector.verifySnapshot();
+      model.snapshot = await inspector.verifySnapshot({ onProgress: engineProgress('snapshot') });
     } catch (e) {
       model.snapshotError = errorJson(e);
     }
     lap('verify_snapshot_ms', t);
   }
 
-  enter('wal', model.check && model.check.wal ? model.check.wal.bytes : total);
+  enter('wal');
   t = performance.now();
   try {
-    const r = await inspector.inspectWal({ summaries: false, limit: MAX_WAL_ROWS });
+    const r = await inspector.inspectWal({ summaries: false, limit: MAX_WAL_ROWS, onProgress: engineProgress('wal') });
     wal = columnar(r.entries);
     model.wal = {
       report: r.report,
@@ -262,7 +235,7 @@ async function load(params) {
   }
   lap('wal_ms', t);
 
-  enter('open', total);
+  enter('open');
   t = performance.now();
   try {
     store = await inspector.open({});
@@ -273,7 +246,7 @@ async function load(params) {
   lap('open_ms', t);
 
   if (store) {
-    enter('views', 1);
+    enter('views');
     t = performance.now();
     for (const v of VIEWS) {
       try {
@@ -292,7 +265,7 @@ async function load(params) {
 
   model.diagnosis = diagnose(model);
   timings.total_ms = Math.round(performance.now() - t0);
-  model.bytesRead = reads.bytes;
+  model.bytesRead = bytesRead();
   reads.stage = null;
   progress('done');
   return model;
@@ -361,7 +334,7 @@ async function walEntry({ index }) {
 
 /** What the Worker read and cached (for the page's footer and the tests). */
 function cacheStats() {
-  return { ...stats, bytesRead: reads.bytes, entryPagesCached: entryPages.size };
+  return { ...stats, bytesRead: bytesRead(), entryPagesCached: entryPages.size };
 }
 
 function needStore() {

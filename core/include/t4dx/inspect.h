@@ -104,6 +104,11 @@ struct WalInspectOptions {
 // with none has an empty report). Returns non-OK only for I/O errors.
 Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& options,
                   const std::function<bool(const WalEntryInfo&)>& on_entry, WalInspection* report);
+// As above, also calling progress (may be empty) with the bytes read so far of the bytes
+// of every WAL file (sizes taken when the files are listed), after each record and file.
+Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& options,
+                  const std::function<bool(const WalEntryInfo&)>& on_entry, ProgressFn progress,
+                  WalInspection* report);
 
 // JSON forms (the CLI prints these; the inspector shows them).
 std::string WalInspectionToJson(const WalInspection& report);

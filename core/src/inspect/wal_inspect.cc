@@ -185,9 +185,22 @@ void AddOps(const std::map<std::string, uint64_t>& from, std::map<std::string, u
 
 Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& options,
                   const std::function<bool(const WalEntryInfo&)>& on_entry, WalInspection* report) {
+  return InspectWal(env, dir, options, on_entry, ProgressFn(), report);
+}
+
+Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& options,
+                  const std::function<bool(const WalEntryInfo&)>& on_entry, ProgressFn progress,
+                  WalInspection* report) {
   *report = WalInspection();
   std::vector<std::string> names;
   T4DX_RETURN_IF_ERROR(inspect_internal::ListWalFiles(env, dir, &names));
+  uint64_t total_bytes = 0, done_bytes = 0;  // for progress
+  if (progress) {
+    for (const std::string& n : names) {
+      uint64_t size = 0;
+      if (env->GetFileSize(JoinPath(dir, n), &size).ok()) total_bytes += size;
+    }
+  }
 
   uint64_t previous_lsn = 0;
   bool stopped = false;
@@ -210,6 +223,7 @@ Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& opt
       f.last_lsn = r.last_lsn();
       f.last_time = r.timestamp;
       f.good_bytes = pos.offset + pos.length;
+      if (progress) progress(std::min(total_bytes, done_bytes + f.good_bytes), total_bytes);
       if (!on_entry || r.last_lsn() < options.from_lsn) return Status::OK();
       WalEntryInfo e;
       e.file = f.file;
@@ -236,6 +250,8 @@ Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& opt
     if (s.IsNotFound()) continue;  // removed (rotated or cleaned up) since it was listed
     if (!s.ok() && !(stopped && s.code() == Status::Code::kAborted)) return s;
     f.bytes = sum.file_bytes;
+    done_bytes += f.bytes;
+    if (progress) progress(std::min(total_bytes, done_bytes), total_bytes);
     if (!stopped) {
       f.good_bytes = sum.good_bytes;
       if (sum.has_problem) {
