@@ -122,8 +122,13 @@ void AppendString(std::string* out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out->reserve(out->size() + s.size() + 2);
   out->push_back('"');
-  for (char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
+  size_t run = 0;  // start of the characters not yet appended that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;  // appended with its run below
+    out->append(s.data() + run, i - run);
+    run = i + 1;
+    const char ch = s[i];
     switch (c) {
       case '"':
         *out += "\\\"";
@@ -156,6 +161,7 @@ void AppendString(std::string* out, std::string_view s) {
         }
     }
   }
+  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
 }
 
