@@ -75,10 +75,14 @@ class Doc {
  public:
   explicit Doc(std::vector<Line> lines) : lines_(std::move(lines)) {}
 
-  std::vector<const Line*> Select(const std::string& workload, bool summary = false) const {
+  // Lines of one workload; the WebAssembly lines (`npm run bench`, systems "*-wasm-*")
+  // only when wasm is true, and then only those.
+  std::vector<const Line*> Select(const std::string& workload, bool summary = false,
+                                  bool wasm = false) const {
     std::vector<const Line*> out;
     for (const Line& l : lines_) {
       if (l.r.workload != workload) continue;
+      if ((l.r.system.find("-wasm") != std::string::npos) != wasm) continue;
       bool s = l.r.params.value("summary", false);
       if (s == summary) out.push_back(&l);
     }
@@ -435,9 +439,76 @@ void Targets(const Doc& doc, std::ostream& o) {
            "measured |\n";
     }
   }
-  o << "| WASM within 2× (search) / 3× (durable ingest) of native | measured by `npm run "
-       "bench` (not part of this tool) | – |\n";
+  // WASM: within 2x of native for search, 3x for durable ingest (npm run bench, which
+  // measures native t4dx on the same rows in the same run).
+  {
+    std::string search, ingest;
+    bool measured = false, pass = true;
+    for (const Line* l : doc.Select("ann", true, true)) {
+      if (l->r.system.rfind("t4dx-wasm", 0) != 0) continue;
+      const double x = GetD(l->r, "native_over_wasm_qps_at_recall_0.95");
+      if (x <= 0) continue;
+      measured = true;
+      pass = pass && x <= 2.0;
+      search += (search.empty() ? "" : ", ") + l->r.system.substr(10) + " " + Num(x, 2) + "×";
+      used.push_back(l);
+    }
+    for (const Line* l : doc.Select("ingest", false, true)) {
+      const double x = GetD(l->r, "native_over_wasm_items_per_s");
+      if (x <= 0 || Get(l->r, "sync") != "always") continue;
+      measured = true;
+      pass = pass && x <= 3.0;
+      ingest += (ingest.empty() ? "" : ", ") + l->r.system.substr(10) + " batch " +
+                Get(l->r, "batch") + " " + Num(x, 2) + "×";
+      used.push_back(l);
+    }
+    o << "| WASM within 2× of native (search, queries/s at recall@10 ≥ 0.95) and 3× "
+         "(durable ingest, items/s) | native/WASM — search: "
+      << (search.empty() ? "–" : search) << "; ingest: " << (ingest.empty() ? "–" : ingest)
+      << " | " << Verdict(measured, pass) << " |\n";
+  }
   o << Doc::Provenance(used) << "\n";
+}
+
+void Wasm(const Doc& doc, std::ostream& o) {
+  auto ingest = doc.Select("ingest", false, true);
+  auto ann = doc.Select("ann", false, true);
+  auto sums = doc.Select("ann", true, true);
+  if (ingest.empty() && ann.empty()) return;
+  o << "## WebAssembly (`cd npm && npm run bench`)\n\nThe npm package (one `.wasm`) in Node "
+       "(files through `fs`) and in headless Chromium (OPFS in a dedicated Worker), with "
+       "native `t4dx` measured by `t4dx-bench` on the same rows in the same run; "
+       "`hnswlib-wasm-chromium` is the hnswlib-wasm npm package in the same page. "
+       "native/WASM = how many times the native figure is larger.\n\n"
+       "| system | sync | batch | n | items/s | native items/s | native/WASM |\n"
+       "|---|---|---:|---:|---:|---:|---:|\n";
+  for (const Line* l : ingest) {
+    const Result& r = l->r;
+    o << "| " << r.system << " | " << Get(r, "sync") << " | " << Get(r, "batch") << " | "
+      << Get(r, "n") << " | " << Get(r, "items_per_s") << " | " << Get(r, "native_items_per_s")
+      << " | " << Get(r, "native_over_wasm_items_per_s", 2) << " |\n";
+  }
+  o << "\n| system | ef | recall@10 | queries/s | native queries/s | native/WASM |\n"
+       "|---|---:|---:|---:|---:|---:|\n";
+  for (const Line* l : ann) {
+    const Result& r = l->r;
+    o << "| " << r.system << " | " << Get(r, "ef") << " | " << Get(r, "recall_at_10", 4)
+      << " | " << Get(r, "qps") << " | " << Get(r, "native_qps") << " | "
+      << Get(r, "native_over_wasm_qps_same_ef", 2) << " |\n";
+  }
+  o << "\n| system | n | queries/s at recall@10 ≥ 0.95 (ef) | native | native/WASM | "
+       "vs hnswlib-wasm |\n|---|---:|---:|---:|---:|---:|\n";
+  for (const Line* l : sums) {
+    const Result& r = l->r;
+    o << "| " << r.system << " | " << Get(r, "n") << " | " << Get(r, "qps_at_recall_0.95")
+      << " (" << Get(r, "ef_at_recall_0.95") << ") | " << Get(r, "native_qps_at_recall_0.95")
+      << " | " << Get(r, "native_over_wasm_qps_at_recall_0.95", 2) << " | "
+      << Get(r, "qps_ratio_to_hnswlib_wasm_at_recall_0.95", 2) << " |\n";
+  }
+  o << Images(g_plots, {"wasm"});
+  std::vector<const Line*> all = ingest;
+  all.insert(all.end(), ann.begin(), ann.end());
+  o << Doc::Provenance(all) << "\n";
 }
 
 // ---- plots: gnuplot data and scripts (rendered to SVG by scripts/bench.sh) ----
@@ -524,6 +595,24 @@ void WritePlots(const Doc& doc, const std::string& dir) {
   fs::create_directories(dir);
   CurvePlot(dir, "ann", "ann: recall@10 vs queries/s", doc.Select("ann"),
             [](const Result& r) { return r.system; });
+  // WebAssembly next to native t4dx on the same rows (its figures ride on the Node lines).
+  {
+    static std::vector<Line> native;  // referenced by pointer until the plot is written
+    native.clear();
+    auto wasm = doc.Select("ann", false, true);
+    for (const Line* l : wasm) {
+      if (l->r.system != "t4dx-wasm-node" || !l->r.figures.contains("native_qps")) continue;
+      Line n = *l;
+      n.r.system = "t4dx native (same rows)";
+      n.r.figures = json{{"qps", l->r.figures["native_qps"]},
+                         {"recall_at_10", l->r.figures.value("native_recall_at_10",
+                                                             l->r.figures["recall_at_10"])}};
+      native.push_back(n);
+    }
+    for (const Line& n : native) wasm.push_back(&n);
+    CurvePlot(dir, "wasm", "WebAssembly vs native: recall@10 vs queries/s", wasm,
+              [](const Result& r) { return r.system; });
+  }
   auto filtered = doc.Select("filtered");
   std::map<std::string, std::vector<const Line*>> by_sel;
   for (const Line* l : filtered) by_sel[Get(l->r, "target_selectivity", 2)].push_back(l);
@@ -601,6 +690,7 @@ int RunReport(int argc, char** argv) {
   Ingest(doc, o);
   Mixed(doc, o);
   Recovery(doc, o);
+  Wasm(doc, o);
   if (out_path.empty()) {
     std::cout << o.str();
   } else {

@@ -1,0 +1,10 @@
+set terminal svg size 760,480 dynamic font 'sans,12' background '#ffffff'
+set grid
+set key outside right top
+set output 'ann.svg'
+set title 'ann: recall@10 vs queries/s'
+set xlabel 'recall@10'
+set ylabel 'queries/s (1 thread, CPU time)'
+set logscale y
+plot 'ann.dat' index 0 using 2:3 with linespoints lw 2 pt 7 title 'hnswlib', \
+     'ann.dat' index 1 using 2:3 with linespoints lw 2 pt 7 title 't4dx'
