@@ -70,14 +70,17 @@ test-web: build-native build-web
 test-fuzz-brief:
 	FUZZ_SECONDS=5 JOBS=$(JOBS) bash scripts/fuzz.sh
 
-# Brief fuzzing joins `test` when its suite lands green (see README "Testing");
-# test-reliability has known failures (issue 9).
+# test-reliability: 100 service crash cycles, disk full on a tmpfs, a 2-minute soak,
+# hostile input (~5 min); test-fuzz-brief: each fuzz target for 5 s after building
+# build-fuzz (~6 min from clean). Long runs: make fuzz / crash / soak (README "Testing").
 test: deps build
 	$(MAKE) test-native
 	$(MAKE) test-asan
 	$(MAKE) test-tools
 	$(MAKE) test-npm
 	$(MAKE) test-web
+	$(MAKE) test-reliability
+	$(MAKE) test-fuzz-brief
 
 run: deps build-native
 	bash scripts/run-service.sh

@@ -312,6 +312,14 @@ Status EngineImpl::OpenSegments() {
       changed = true;  // RebuildSegmentFromWal installed it under a new id
       continue;
     }
+    // An I/O error is not proof of damage (it may pass): a segment nothing else holds is
+    // not set aside for it. The open fails, naming the file, and changes nothing.
+    if (s.IsIOError()) {
+      return Status::IOError(s.message() + " (" + SegmentDirName(ms.id) +
+                             " is not in the retained WAL, so it was not quarantined; the "
+                             "store was not opened and nothing was changed: retry, or check "
+                             "the device and run `t4dx verify`)");
+    }
     T4DX_RETURN_IF_ERROR(QuarantineSegment(ms, s));
     changed = true;
   }

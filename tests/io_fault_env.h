@@ -1,0 +1,109 @@
+// IoFaultEnv: an in-memory Env whose reads and closes can be made to fail, per path, for
+// tests of I/O error branches that FaultInjectionEnv (mutating calls only) cannot reach:
+// GetFileSize, NewRandomAccessFile, RandomAccessFile::Read and WritableFile::Close.
+// Faults are set and cleared between calls; not for use from several threads at once.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "t4dx/env.h"
+#include "t4dx/status.h"
+
+namespace t4dx {
+namespace testing_util {
+
+class IoFaultEnv : public Env {
+ public:
+  IoFaultEnv() : base_(NewMemEnv()) {}
+
+  // Paths whose GetFileSize / NewRandomAccessFile / Read fail with EIO (kIOError).
+  std::set<std::string> fail_size, fail_open, fail_read;
+  // When set, Close() of every writable file fails with EIO (the data stays written).
+  bool fail_close = false;
+
+  Status NewRandomAccessFile(const std::string& path,
+                             std::unique_ptr<RandomAccessFile>* file) override {
+    if (fail_open.count(path)) return Status::IOError(path + ": injected open error");
+    std::unique_ptr<RandomAccessFile> f;
+    Status s = base_->NewRandomAccessFile(path, &f);
+    if (s.ok()) *file = std::make_unique<Reader>(this, path, std::move(f));
+    return s;
+  }
+  Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* file) override {
+    return Wrap(base_->NewWritableFile(path, file), file);
+  }
+  Status NewAppendableFile(const std::string& path, std::unique_ptr<WritableFile>* file) override {
+    return Wrap(base_->NewAppendableFile(path, file), file);
+  }
+  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
+  Status IsDirectory(const std::string& path, bool* is_dir) override {
+    return base_->IsDirectory(path, is_dir);
+  }
+  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
+    return base_->GetChildren(dir, names);
+  }
+  Status GetFileSize(const std::string& path, uint64_t* size) override {
+    if (fail_size.count(path)) return Status::IOError(path + ": injected stat error");
+    return base_->GetFileSize(path, size);
+  }
+  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
+  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
+  Status RemoveDir(const std::string& dir) override { return base_->RemoveDir(dir); }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    return base_->RenameFile(from, to);
+  }
+  Status TruncateFile(const std::string& path, uint64_t size) override {
+    return base_->TruncateFile(path, size);
+  }
+  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
+  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
+    return base_->LockFile(path, lock);
+  }
+
+ private:
+  class Reader : public RandomAccessFile {
+   public:
+    Reader(IoFaultEnv* env, std::string path, std::unique_ptr<RandomAccessFile> f)
+        : env_(env), path_(std::move(path)), f_(std::move(f)) {}
+    Status Read(uint64_t offset, size_t n, std::string* result) const override {
+      if (env_->fail_read.count(path_)) return Status::IOError(path_ + ": injected read error");
+      return f_->Read(offset, n, result);
+    }
+    Status Size(uint64_t* size) const override { return f_->Size(size); }
+
+   private:
+    IoFaultEnv* env_;
+    std::string path_;
+    std::unique_ptr<RandomAccessFile> f_;
+  };
+  class Writer : public WritableFile {
+   public:
+    Writer(IoFaultEnv* env, std::unique_ptr<WritableFile> f) : env_(env), f_(std::move(f)) {}
+    Status Append(std::string_view data) override { return f_->Append(data); }
+    Status Sync() override { return f_->Sync(); }
+    Status Close() override {
+      Status s = f_->Close();
+      if (s.ok() && env_->fail_close) return Status::IOError("injected close error");
+      return s;
+    }
+    uint64_t Size() const override { return f_->Size(); }
+
+   private:
+    IoFaultEnv* env_;
+    std::unique_ptr<WritableFile> f_;
+  };
+
+  Status Wrap(Status s, std::unique_ptr<WritableFile>* file) {
+    if (s.ok()) *file = std::make_unique<Writer>(this, std::move(*file));
+    return s;
+  }
+
+  std::unique_ptr<Env> base_;
+};
+
+}  // namespace testing_util
+}  // namespace t4dx
