@@ -68,6 +68,9 @@ ManifestSegment ToManifestSegment(uint64_t id, const SegmentMeta& meta);
 
 class EngineImpl final : public Engine {
  public:
+  // After a read-only Recover: segments were missing and global_index.json has changed
+  // since (a concurrent writer merged them away). See Engine::Open.
+  bool SegmentsVanished();
   EngineImpl(const Options& options, std::string dir);
   ~EngineImpl() override;
 
@@ -231,6 +234,7 @@ class EngineImpl final : public Engine {
   double replay_rate_bytes_per_s_ = 0;  // measured at the last open (0 = unknown)
   RecoveryReport recovery_;
   std::vector<std::string> problems_;  // open problems found by recovery (guarded by mu_)
+  bool segments_missing_ = false;      // a read-only open found a listed segment gone
 };
 
 }  // namespace t4dx

@@ -22,14 +22,34 @@ constexpr uint64_t kCloseIndexMaxVectors = 50000;
 Status Engine::Open(const Options& options, const std::string& dir,
                     std::unique_ptr<Engine>* engine) {
   engine->reset();
-  auto impl = std::make_unique<EngineImpl>(options, dir);
-  Status s = impl->Recover();
-  if (!s.ok()) {
-    impl->Close();
-    return s;
+  // A read-only open beside a running writer can read a manifest whose merge inputs the
+  // writer removes before they are opened: that open misses them. When segments were
+  // missing and the manifest has moved on since, the open is done again over the new one
+  // (a few times); what is still missing after that is reported as before.
+  constexpr int kReadOnlyAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    auto impl = std::make_unique<EngineImpl>(options, dir);
+    Status s = impl->Recover();
+    if (!s.ok()) {
+      impl->Close();
+      return s;
+    }
+    if (options.read_only && attempt < kReadOnlyAttempts && impl->SegmentsVanished()) {
+      impl->Close();
+      continue;
+    }
+    *engine = std::move(impl);
+    return Status::OK();
   }
-  *engine = std::move(impl);
-  return Status::OK();
+}
+
+// True when a read-only open found segments missing and global_index.json has changed
+// since it was read (a concurrent writer merged them away).
+bool EngineImpl::SegmentsVanished() {
+  if (!segments_missing_) return false;
+  Manifest now;
+  if (!ReadManifest(env_, dir_, &now).ok()) return false;
+  return now.generation != manifest_.generation;
 }
 
 EngineImpl::EngineImpl(const Options& options, std::string dir)
@@ -303,6 +323,7 @@ Status EngineImpl::OpenSegments() {
     Log(LogLevel::kError, "segment checksum mismatch: " + s.ToString());
     if (opts_.recovery_strict) return s;
     if (opts_.read_only) {
+      if (!env_->FileExists(d)) segments_missing_ = true;  // gone, not damaged
       problems_.push_back("segment " + SegmentDirName(ms.id) + " unreadable: " + s.message());
       continue;
     }
