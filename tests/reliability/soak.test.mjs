@@ -6,7 +6,8 @@
 //
 // Pass: no 5xx (no non-2xx at all), no acknowledged write lost or delete undone, resident
 // memory bounded (VmRSS sampled every second; max reported; must stay under
-// T4DX_SOAK_MAX_RSS_MB and must not keep growing over the second half of the run).
+// T4DX_SOAK_MAX_RSS_MB, and its growth over the start may not exceed 64 MiB + 16 KiB per
+// stored item: the workload keeps adding new ids, so the data held grows).
 // Reported: requests/s, p50/p99 per operation, max RSS.
 //
 // Knobs: T4DX_SOAK_SECONDS (default 120; `make soak SOAK_SECONDS=3600` for long runs),
@@ -74,9 +75,11 @@ test(`load and soak: ${CLIENTS} clients, ${SESSIONS} sessions, ${SECONDS} s, the
 
       // ---- load ----
       let stop = false;
-      const sampler = setInterval(() => rss.push([Date.now(), rssKiB(svc.pid)]), 1000);
-      const startMs = Date.now();
       const live = Array.from({ length: CLIENTS }, () => []);  // per client: live keys
+      // Items stored at each sample: the preload plus every client's live keys.
+      const stored = () => n + live.reduce((a, l) => a + l.length, 0);
+      const sampler = setInterval(() => rss.push([Date.now(), rssKiB(svc.pid), stored()]), 1000);
+      const startMs = Date.now();
       const client = async (c) => {
         let seq = 0;
         const mine = live[c];
@@ -156,6 +159,9 @@ test(`load and soak: ${CLIENTS} clients, ${SESSIONS} sessions, ${SECONDS} s, the
       const rssMB = rss.map(([, k]) => k / 1024);
       const maxRss = maxOf(rssMB);
       const half = rssMB.slice(Math.floor(rssMB.length / 2));
+      const counted = rss.filter((r) => r[2] !== undefined);  // samples taken under load
+      const storedMid = counted.length ? counted[Math.floor(counted.length / 2)][2] : 0;
+      const storedEnd = counted.length ? counted[counted.length - 1][2] : 0;
       const figures = {
         seconds: loadMs / 1000, clients: CLIENTS, sessions: SESSIONS, dim: DIM,
         requests: total, requests_per_s: total / (loadMs / 1000),
@@ -164,6 +170,7 @@ test(`load and soak: ${CLIENTS} clients, ${SESSIONS} sessions, ${SECONDS} s, the
           p50_ms: percentile(lat[k], 50), p99_ms: percentile(lat[k], 99), max_ms: maxOf(lat[k]),
         }])),
         rss_mb: { max: maxRss, start: rssMB[0], mid: half[0], end: rssMB[rssMB.length - 1] },
+        stored_items: { mid: storedMid, end: storedEnd },
         non_2xx: bad.length,
       };
       t.diagnostic(`${total} requests in ${figures.seconds.toFixed(1)} s = ${figures.requests_per_s.toFixed(0)} req/s ` +
@@ -173,6 +180,8 @@ test(`load and soak: ${CLIENTS} clients, ${SESSIONS} sessions, ${SECONDS} s, the
       }
       t.diagnostic(`  RSS max ${maxRss.toFixed(0)} MiB (start ${figures.rss_mb.start.toFixed(0)}, ` +
         `mid ${figures.rss_mb.mid.toFixed(0)}, end ${figures.rss_mb.end.toFixed(0)})`);
+      t.diagnostic(`  items stored: ${storedMid} at mid-run, ${storedEnd} at the end; RSS over ` +
+        `the start ${(((maxRss - rssMB[0]) * 1024) / Math.max(1, storedEnd)).toFixed(1)} KiB per stored item`);
 
       // ---- recovery ----
       const t1 = Date.now();
@@ -206,10 +215,16 @@ test(`load and soak: ${CLIENTS} clients, ${SESSIONS} sessions, ${SECONDS} s, the
       assert.deepEqual(errors.slice(0, 30), [], `acknowledged writes after SIGKILL (${errors.length} problems)`);
       assert.deepEqual(verifyErrors, [], 't4dx verify after the recovery');
       assert.ok(maxRss < MAX_RSS_MB, `max RSS ${maxRss.toFixed(0)} MiB >= ${MAX_RSS_MB} MiB`);
-      // Bounded: over the second half, RSS may not grow by more than 25% + 64 MiB.
-      const secondHalfGrowth = maxOf(half) - half[0];
-      assert.ok(SECONDS < 20 || secondHalfGrowth <= half[0] * 0.25 + 64,
-        `RSS kept growing: ${half[0].toFixed(0)} -> ${maxOf(half).toFixed(0)} MiB over the second half`);
+      // Bounded by the data held: 40% of the upserts store new ids, so the stored items grow
+      // through the run and RSS with them. RSS over the start may not exceed 64 MiB plus
+      // PER_ITEM_KIB per stored item (measured: about 6.5 KiB per item at the end of a
+      // 120-s run on 2 cores, most of it after each session's first flush — segment, HNSW,
+      // caches; see the closing note of issue 9). Growth beyond that is not the data.
+      const PER_ITEM_KIB = 16;
+      const allowedMiB = 64 + (storedEnd * PER_ITEM_KIB) / 1024;
+      assert.ok(SECONDS < 20 || maxRss - rssMB[0] <= allowedMiB,
+        `RSS grew ${(maxRss - rssMB[0]).toFixed(0)} MiB for ${storedEnd} stored items ` +
+        `(allowed ${allowedMiB.toFixed(0)} MiB)`);
       keep = false;
     } finally {
       await svc.kill('SIGKILL');
