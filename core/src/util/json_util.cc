@@ -128,7 +128,6 @@ void AppendString(std::string* out, std::string_view s) {
     if (c >= 0x20 && c != '"' && c != '\\') continue;  // appended with its run below
     out->append(s.data() + run, i - run);
     run = i + 1;
-    const char ch = s[i];
     switch (c) {
       case '"':
         *out += "\\\"";
@@ -151,14 +150,10 @@ void AppendString(std::string* out, std::string_view s) {
       case '\t':
         *out += "\\t";
         break;
-      default:
-        if (c < 0x20) {
-          *out += "\\u00";
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 15]);
-        } else {
-          out->push_back(ch);
-        }
+      default:  // the other control characters
+        *out += "\\u00";
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 15]);
     }
   }
   out->append(s.data() + run, s.size() - run);
