@@ -47,6 +47,12 @@ async function verdict(page) {
   return page.getAttribute('#verdict', 'data-verdict');
 }
 
+/** Opens a view by its tab and waits until the page has drawn it (routing runs on hashchange). */
+async function showView(page, view) {
+  await page.click(`a[data-view="${view}"]`);
+  await page.waitForSelector(`#view[data-view="${view}"]`);
+}
+
 function noPageErrors(page) {
   assert.deepEqual(page.errors, [], 'no page or console errors');
 }
@@ -88,16 +94,16 @@ for (const mode of ['folder', 'tar']) {
       assert.equal(await verdict(page), 'healthy');
       assert.deepEqual(await problems(page), []);
       // Segments: every checksum verified; the WAL holds the 4 records above the flush.
-      await page.click('a[data-view="segments"]');
+      await showView(page, 'segments');
       await page.waitForSelector('[data-testid="segments-table"]');
       const states = await page.$$eval('[data-testid="segments-table"] tbody tr', (rs) => rs.map((r) => r.dataset.checksum));
       assert.ok(states.length >= 1);
       assert.ok(states.every((s) => s === 'verified'), states.join(','));
       await page.waitForSelector('#segments-chart[data-chart="ready"]');
-      await page.click('a[data-view="global-index"]');
+      await showView(page, 'global-index');
       const gi = await page.$$eval('#gi-checks tbody tr', (rs) => rs.map((r) => r.dataset.ok));
       assert.ok(gi.length >= 5 && gi.every((x) => x === 'true'), gi.join(','));
-      await page.click('a[data-view="wal"]');
+      await showView(page, 'wal');
       await page.waitForSelector('#wal-table tbody tr');
       assert.match(await page.textContent('#wal-problems'), /Every line of every WAL file passes its checksum/);
       // Records by op_type: exactly what was written (a snapshot keeps every complete line).
@@ -106,7 +112,7 @@ for (const mode of ['folder', 'tar']) {
       const total = Object.values(fx.healthy.ops).reduce((a, b) => a + b, 0);
       assert.equal(await page.getAttribute('#wal-ops', 'data-total'), String(total));
       assert.match(await page.textContent('#wal-summary'), /Replay estimate\s*\d+(\.\d+)? (ms|s|min) for /);
-      assertArchiveNote(await (async () => { await page.click('a[data-view="overview"]'); return problems(page); })(), 'healthy', mode);
+      assertArchiveNote(await (async () => { await showView(page, 'overview'); return problems(page); })(), 'healthy', mode);
       noPageErrors(page);
       await page.close();
     });
@@ -193,7 +199,7 @@ for (const mode of ['folder', 'tar']) {
       assert.ok(p.text.includes('global-index rebuild'), p.text);
       assert.ok(p.text.includes('Global Index Corrupted'));
       assertArchiveNote(ps, 'gindex', mode);
-      await page.click('a[data-view="global-index"]');
+      await showView(page, 'global-index');
       const first = await page.$eval('#gi-checks tbody tr', (r) => ({ ok: r.dataset.ok, text: r.textContent }));
       assert.equal(first.ok, 'false');
       assert.match(first.text, /global_index\.json/);
