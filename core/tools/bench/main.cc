@@ -17,9 +17,11 @@ using namespace t4dx_bench;
 int main(int argc, char** argv) {
   Flags flags;
   std::string error;
-  if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
-    std::cout << Usage();
-    return 0;
+  for (int i = 1; i < argc; i++) {  // `t4dx-bench --help` and `t4dx-bench ann --help` alike
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::cout << Usage();
+      return 0;
+    }
   }
   if (argc >= 2 && std::string(argv[1]) == "report") return RunReport(argc, argv);
   if (!ParseFlags(argc, argv, &flags, &error)) {

@@ -4,12 +4,10 @@
 // The index is saved on Close (hnsw.bin + hnsw.ids) and loaded by the next Open, which
 // then deletes the files: after a crash they are missing and the index is rebuilt from
 // every value in LevelDB.
-#include <leveldb/db.h>
-#include <leveldb/write_batch.h>
-
 #include <fstream>
 
 #include "label_map.h"
+#include "leveldb_kv.h"
 #include "peer_hnswlib.h"
 #include "store.h"
 #include "sysstat.h"
@@ -24,19 +22,9 @@ class LevelDbHnswStore final : public Store {
 
   Status Open(const StoreConfig& c) override {
     config_ = c;
-    clock_ = std::make_unique<SyncClock>(c.interval_ms);
     MakeDirs(c.dir);
-    leveldb::Options o;
-    o.create_if_missing = true;
-    if (c.keep_in_log) {
-      o.write_buffer_size = size_t(1) << 30;  // LevelDB's maximum (see peer_leveldb.cc)
-      o.max_file_size = size_t(1) << 30;
-    }
-    leveldb::DB* db = nullptr;
     double t0 = Now();
-    leveldb::Status s = leveldb::DB::Open(o, c.dir + "/db", &db);
-    if (!s.ok()) return Status::IOError("leveldb open " + c.dir + ": " + s.ToString());
-    db_.reset(db);
+    T4DX_RETURN_IF_ERROR(kv_.Open(c.dir + "/db", c));
     db_open_s_ = Now() - t0;
     labels_.Reserve(c.capacity);
     std::string idx = c.dir + "/hnsw.bin", ids = c.dir + "/hnsw.ids";
@@ -54,31 +42,23 @@ class LevelDbHnswStore final : public Store {
     index_ = HnswPeer::Create(c.dim, std::max<size_t>(c.capacity, 1024), c.m, c.ef_construction);
     if (!index_) return Status::IOError("hnswlib: cannot allocate the index");
     // Rebuild from every stored value (empty on a fresh store).
-    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
     std::vector<float> v;
     size_t rebuilt = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (!DecodeItemEmbedding(it->value().ToString(), &v)) {
-        return Status::Corruption("leveldb value of " + it->key().ToString() + " is malformed");
-      }
+    T4DX_RETURN_IF_ERROR(kv_.ForEach([&](const std::string& id, const std::string& value) {
+      if (!DecodeItemEmbedding(value, &v)) return Status::Corruption("leveldb value of " + id + " is malformed");
       int64_t old;
-      uint64_t label = labels_.Assign(it->key().ToString(), &old);
+      uint64_t label = labels_.Assign(id, &old);
       if (!index_->Add(v.data(), label, &error)) return Status::IOError(error);
       rebuilt++;
-    }
+      return Status::OK();
+    }));
     if (rebuilt) index_rebuild_s_ = Now() - t0;
     index_rebuilt_vectors_ = rebuilt;
     return Status::OK();
   }
 
   Status Write(const std::vector<t4dx::Item>& items) override {
-    leveldb::WriteBatch b;
-    thread_local std::string value;
-    for (const auto& it : items) {
-      EncodeItemValue(it, &value);
-      b.Put(it.id, value);
-    }
-    T4DX_RETURN_IF_ERROR(Apply(&b));
+    T4DX_RETURN_IF_ERROR(kv_.Write(items));
     std::string error;
     for (const auto& it : items) {
       int64_t old;
@@ -89,20 +69,12 @@ class LevelDbHnswStore final : public Store {
     return Status::OK();
   }
   Status Delete(const std::string& id) override {
-    leveldb::WriteBatch b;
-    b.Delete(id);
-    T4DX_RETURN_IF_ERROR(Apply(&b));
+    T4DX_RETURN_IF_ERROR(kv_.Delete(id));
     int64_t label = labels_.Remove(id);
     if (label >= 0) index_->MarkDeleted(uint64_t(label));
     return Status::OK();
   }
-  Status Get(const std::string& id, bool* found) override {
-    std::string v;
-    leveldb::Status s = db_->Get(leveldb::ReadOptions(), id, &v);
-    *found = s.ok();
-    if (!s.ok() && !s.IsNotFound()) return Status::IOError("leveldb get: " + s.ToString());
-    return Status::OK();
-  }
+  Status Get(const std::string& id, bool* found) override { return kv_.Get(id, found); }
   Status Finish() override { return Status::OK(); }
   bool can_search() const override { return true; }
   Status Search(const float* q, size_t k, size_t ef, std::vector<std::string>* ids) override {
@@ -116,7 +88,7 @@ class LevelDbHnswStore final : public Store {
     return Status::OK();
   }
   Status Close() override {
-    if (!db_) return Status::OK();
+    if (!kv_.is_open()) return Status::OK();
     double t0 = Now();
     std::string error;
     if (index_ && (!index_->Save(config_.dir + "/hnsw.bin", &error) ||
@@ -124,7 +96,7 @@ class LevelDbHnswStore final : public Store {
       return Status::IOError("saving the index: " + error);
     }
     index_save_s_ = Now() - t0;
-    db_.reset();
+    kv_.Close();
     return Status::OK();
   }
   json Extra() override {
@@ -139,18 +111,8 @@ class LevelDbHnswStore final : public Store {
   }
 
  private:
-  Status Apply(leveldb::WriteBatch* b) {
-    leveldb::WriteOptions w;
-    w.sync = config_.sync == SyncMode::kAlways ||
-             (config_.sync == SyncMode::kInterval && clock_->Due());
-    leveldb::Status s = db_->Write(w, b);
-    if (!s.ok()) return Status::IOError("leveldb write: " + s.ToString());
-    return Status::OK();
-  }
-
   StoreConfig config_;
-  std::unique_ptr<SyncClock> clock_;
-  std::unique_ptr<leveldb::DB> db_;
+  LevelDbKv kv_;
   std::unique_ptr<HnswPeer> index_;
   LabelMap labels_;
   size_t ef_ = 0;

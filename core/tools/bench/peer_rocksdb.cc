@@ -62,8 +62,7 @@ class RocksDbStore final : public Store {
  private:
   Status Apply(rocksdb::WriteBatch* b) {
     rocksdb::WriteOptions w;
-    w.sync = config_.sync == SyncMode::kAlways ||
-             (config_.sync == SyncMode::kInterval && clock_->Due());
+    w.sync = SyncThisWrite(config_.sync, clock_.get());
     rocksdb::Status s = db_->Write(w, b);
     if (!s.ok()) return Status::IOError("rocksdb write: " + s.ToString());
     return Status::OK();

@@ -30,6 +30,10 @@ bool SyncClock::Due() {
   return last_us_.compare_exchange_strong(last, now);
 }
 
+bool SyncThisWrite(SyncMode mode, SyncClock* clock) {
+  return mode == SyncMode::kAlways || (mode == SyncMode::kInterval && clock->Due());
+}
+
 std::string MetadataJson(const t4dx::Metadata& m) {
   json j = json::object();
   for (const auto& kv : m) {

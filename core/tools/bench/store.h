@@ -88,6 +88,10 @@ class SyncClock {
   std::atomic<int64_t> last_us_{0};
 };
 
+// Whether a key-value peer's write syncs: every write for kAlways, the first write after the
+// interval for kInterval (`clock`), never for kNone.
+bool SyncThisWrite(SyncMode mode, SyncClock* clock);
+
 // Binary value of an item for the key-value peers: u32 dim, dim float32, i64 timestamp,
 // u16 kind length + kind, u32 content length + content, metadata as compact JSON.
 void EncodeItemValue(const t4dx::Item& item, std::string* out);
