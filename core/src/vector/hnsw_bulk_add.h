@@ -15,15 +15,24 @@ struct HnswAddJob {
   const float* vector;  // params().dim floats, alive for the call
 };
 
-// Adds every job to index, in order, on the calling thread. Stops at the first error and
-// returns it; the jobs added before it stay added. *added (may be null) receives the
-// labels added.
+// Adds every job to index and returns when all are added or one failed; *added (may be
+// null) receives the labels added, in job order.
 //
-// One thread on purpose: hnswlib's addPoint may run concurrently, but its level generator
-// is then shared without a lock (a data race), and a graph built by two threads searched
-// 25-65% slower at equal recall in our measurements (BENCHMARKS.md) for no faster build
-// on this 2-core machine.
+// Native builds add from up to HnswBulkAddThreads(jobs.size()) threads (the calling thread
+// and helpers it starts and joins): hnswlib's insertion is thread-safe, and a graph built so
+// searches as well as one built by one thread (measured in BENCHMARKS.md). WebAssembly
+// builds add on the calling thread, in order.
+//
+// On the first error the remaining jobs are not started and that error is returned. Every
+// job before the failing one is added; jobs after it that another thread had already
+// started are added too (listed in *added). The failing job's label is not added.
 Status HnswBulkAdd(HnswIndex* index, const std::vector<HnswAddJob>& jobs,
                    std::vector<uint64_t>* added);
+
+// Threads HnswBulkAdd uses for `jobs` jobs: 1 in WebAssembly or for fewer than 2 *
+// kHnswBulkAddMinJobsPerThread jobs; else one per core, at most 4, each with at least
+// kHnswBulkAddMinJobsPerThread jobs.
+constexpr size_t kHnswBulkAddMinJobsPerThread = 32;
+size_t HnswBulkAddThreads(size_t jobs);
 
 }  // namespace t4dx
