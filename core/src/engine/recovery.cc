@@ -548,7 +548,22 @@ Status EngineImpl::ReplayWal() {
     bool active = name == kWalActiveName;
     WalPosition bad_pos;
     std::string bad_reason;
-    Status s = ReadWalFile(env_, path, ro, [&](const WalRecord& r, const WalPosition& pos) {
+    // After the first kReserveSample records the MemTable is sized for the records the
+    // rest of the file holds at the same bytes per record, sparing the rehashes of a
+    // growing index. Counted as at least kReserveMinRecordBytes each, so a file whose
+    // first records are unusually small reserves at most file size / 512 ids (the index
+    // then grows as usual past that).
+    constexpr uint64_t kReserveSample = 1000;
+    constexpr double kReserveMinRecordBytes = 512;
+    uint64_t file_records = 0;
+    uint64_t file_size = 0;
+    if (!ro.checksums_only) env_->GetFileSize(path, &file_size);
+    Status s = ReadWalFile(env_, path, ro, [&](WalRecord& r, const WalPosition& pos) {
+      if (++file_records == kReserveSample && pos.offset + pos.length < file_size) {
+        const double per_record = std::max(
+            kReserveMinRecordBytes, double(pos.offset + pos.length) / double(kReserveSample));
+        mem_->Reserve(mem_->count() + size_t(double(file_size) / per_record));
+      }
       // The WAL cannot know the store's dimension: a vector cut short by whole floats
       // decodes as a shorter one. Such a record is corruption, found here.
       for (size_t i = 0; i < r.items.size(); i++) {
@@ -579,7 +594,7 @@ Status EngineImpl::ReplayWal() {
         for (size_t i = 0; i < r.items.size(); i++) {
           if (r.lsn + i <= durable) continue;
           MemEntry e;
-          e.item = r.items[i];
+          e.item = std::move(r.items[i]);  // the reader's record: not read again
           e.lsn = r.lsn + i;
           if (!e.item.embedding.empty() && dim_.load() == 0) dim_ = e.item.embedding.size();
           mem_->Apply(std::move(e));

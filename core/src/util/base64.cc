@@ -3,6 +3,7 @@
 #include "util/base64.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace t4dx {
 namespace {
@@ -18,6 +19,30 @@ struct DecodeTable {
   }
 };
 constexpr DecodeTable kDecode;
+
+// kShifted[k][c]: the 6-bit value of c already in place for position k of a quad (bits
+// 18, 12, 6, 0 of the 24-bit group), or kInvalid for a byte outside the alphabet; the OR
+// of a quad's four entries is its group, with kInvalid set if any character is bad.
+constexpr uint32_t kInvalid = uint32_t{1} << 24;
+struct ShiftedTables {
+  uint32_t v[4][256];
+  constexpr ShiftedTables() : v() {
+    for (int k = 0; k < 4; ++k) {
+      for (int c = 0; c < 256; ++c) {
+        const uint32_t d = kDecode.v[c];
+        v[k][c] = d == 0xff ? kInvalid : d << (18 - 6 * k);
+      }
+    }
+  }
+};
+constexpr ShiftedTables kShifted;
+
+bool HostIsLittleEndian() {
+  const uint32_t one = 1;
+  unsigned char first;
+  std::memcpy(&first, &one, 1);
+  return first == 1;
+}
 
 }  // namespace
 
@@ -51,25 +76,53 @@ std::string Base64Encode(std::string_view data) {
   return out;
 }
 
-bool Base64Decode(std::string_view text, std::string* out) {
+namespace {
+
+// Padding characters at the end of text (0, 1 or 2); text.size() is a multiple of 4.
+int Padding(std::string_view text) {
+  if (text.empty() || text.back() != '=') return 0;
+  return text[text.size() - 2] == '=' ? 2 : 1;
+}
+
+}  // namespace
+
+bool Base64DecodedSize(std::string_view text, size_t* size) {
+  if (text.size() % 4 != 0) return false;
+  *size = text.size() / 4 * 3 - size_t(Padding(text));
+  return true;
+}
+
+bool Base64DecodeTo(std::string_view text, char* out) {
   if (text.size() % 4 != 0) return false;
   const auto* in = reinterpret_cast<const uint8_t*>(text.data());
-  size_t quads = text.size() / 4;
-  int pad = 0;
-  if (quads > 0 && in[text.size() - 1] == '=') pad = in[text.size() - 2] == '=' ? 2 : 1;
-  std::string result(quads * 3 - pad, '\0');
-  char* o = &result[0];
-  // Every full quad; the last one separately when it is padded.
+  const size_t quads = text.size() / 4;
+  const int pad = Padding(text);
+  char* o = out;
+  // Every full quad; the last one separately when it is padded. A bad character anywhere
+  // fails the whole text, so validity is checked once after the loop.
   const size_t full = pad ? quads - 1 : quads;
-  for (size_t q = 0; q < full; ++q, in += 4, o += 3) {
-    const uint32_t a = kDecode.v[in[0]], b = kDecode.v[in[1]], c = kDecode.v[in[2]],
-                   d = kDecode.v[in[3]];
-    if ((a | b | c | d) & 0x80) return false;
-    const uint32_t n = (a << 18) | (b << 12) | (c << 6) | d;
+  uint32_t bad = 0;
+  size_t q = 0;
+  if (HostIsLittleEndian()) {
+    // Four bytes stored per quad (the fourth is overwritten by the next quad), so every
+    // full quad but the last.
+    for (; q + 1 < full; ++q, in += 4, o += 3) {
+      const uint32_t n =
+          kShifted.v[0][in[0]] | kShifted.v[1][in[1]] | kShifted.v[2][in[2]] | kShifted.v[3][in[3]];
+      bad |= n;
+      const uint32_t w = __builtin_bswap32(n << 8);  // bytes n>>16, n>>8, n, 0 in memory
+      std::memcpy(o, &w, 4);
+    }
+  }
+  for (; q < full; ++q, in += 4, o += 3) {
+    const uint32_t n =
+        kShifted.v[0][in[0]] | kShifted.v[1][in[1]] | kShifted.v[2][in[2]] | kShifted.v[3][in[3]];
+    bad |= n;
     o[0] = static_cast<char>(n >> 16);
     o[1] = static_cast<char>(n >> 8);
     o[2] = static_cast<char>(n);
   }
+  if (bad & kInvalid) return false;
   if (pad) {
     const uint32_t a = kDecode.v[in[0]], b = kDecode.v[in[1]];
     const uint32_t c = pad == 2 ? 0 : kDecode.v[in[2]];
@@ -83,6 +136,14 @@ bool Base64Decode(std::string_view text, std::string* out) {
       if ((n & 0xff) != 0) return false;
     }
   }
+  return true;
+}
+
+bool Base64Decode(std::string_view text, std::string* out) {
+  size_t size = 0;
+  if (!Base64DecodedSize(text, &size)) return false;
+  std::string result(size, '\0');
+  if (!Base64DecodeTo(text, result.data())) return false;
   *out = std::move(result);
   return true;
 }

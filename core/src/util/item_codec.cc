@@ -1,7 +1,10 @@
 // Exact item JSON (WAL lines, segment item files), item validation, binary metadata.
 #include "util/item_codec.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 #include "util/base64.h"
 #include "util/coding.h"
@@ -104,13 +107,45 @@ Status Invalid(const std::string& where, const std::string& what) {
   return Status::InvalidArgument(where + what);
 }
 
-Status CheckUtf8(const std::string& where, const std::string& field, std::string_view s) {
-  size_t bad = 0;
-  if (!json_util::IsValidUtf8(s, &bad)) {
-    return Status::InvalidArgument(where + field + ": not valid UTF-8 (bad byte at offset " +
-                                   std::to_string(bad) + ")");
+}  // namespace
+
+bool AllFinite(const float* v, size_t n) {
+  // A float is NaN or infinite exactly when its exponent bits are all ones. Branch-free
+  // over the whole vector; callers look for the culprit only when false.
+  // Four independent lanes of the largest magnitude bits seen: all ones exponent (NaN,
+  // infinity) is at least 0x7f800000.
+  uint32_t m[4] = {0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    uint32_t b[4];
+    std::memcpy(b, v + i, sizeof b);
+    for (int k = 0; k < 4; ++k) m[k] = std::max(m[k], b[k] & 0x7fffffffu);
   }
-  return Status::OK();
+  for (; i < n; ++i) {
+    uint32_t b;
+    std::memcpy(&b, v + i, sizeof b);
+    m[0] = std::max(m[0], b & 0x7fffffffu);
+  }
+  return std::max(std::max(m[0], m[1]), std::max(m[2], m[3])) < 0x7f800000u;
+}
+
+namespace {
+
+// OK when s is valid UTF-8, else an error naming where + field(); field is a callable
+// giving the field's name, built only for the error (items are validated at every write
+// and every replayed WAL line).
+template <typename Field>
+Status CheckUtf8(const std::string& where, const Field& field, std::string_view s) {
+  size_t bad = 0;
+  if (json_util::IsValidUtf8(s, &bad)) return Status::OK();
+  return Status::InvalidArgument(where + std::string(field()) +
+                                 ": not valid UTF-8 (bad byte at offset " + std::to_string(bad) +
+                                 ")");
+}
+
+Status CheckUtf8(const std::string& where, const char* field, std::string_view s) {
+  return CheckUtf8(
+      where, [field] { return field; }, s);
 }
 
 }  // namespace
@@ -140,11 +175,13 @@ Status ValidateItem(const Item& item, uint32_t dim, const Options& options,
       return Invalid(where, ".embedding: dimension " + std::to_string(n) + ", at most " +
                                 std::to_string(kMaxDimension));
     }
-    for (size_t i = 0; i < n; ++i) {
-      const float f = item.embedding[i];
-      if (std::isnan(f)) return Invalid(where, ".embedding[" + std::to_string(i) + "] is NaN");
-      if (std::isinf(f)) {
-        return Invalid(where, ".embedding[" + std::to_string(i) + "] is infinite");
+    if (!AllFinite(item.embedding.data(), n)) {
+      for (size_t i = 0; i < n; ++i) {
+        const float f = item.embedding[i];
+        if (std::isnan(f)) return Invalid(where, ".embedding[" + std::to_string(i) + "] is NaN");
+        if (std::isinf(f)) {
+          return Invalid(where, ".embedding[" + std::to_string(i) + "] is infinite");
+        }
       }
     }
   }
@@ -156,7 +193,7 @@ Status ValidateItem(const Item& item, uint32_t dim, const Options& options,
   for (const auto& [key, value] : item.metadata) {
     if (key.empty()) return Invalid(where, ".metadata: empty key");
     T4DX_RETURN_IF_ERROR(CheckUtf8(where, ".metadata key", key));
-    const std::string at = ".metadata." + key;
+    auto at = [&key = key] { return ".metadata." + key; };  // (clang: C++17 init-capture)
     if (key.size() > kMaxMetadataKeyLength) {
       return Invalid(where, ".metadata: key of " + std::to_string(key.size()) + " bytes, at most " +
                                 std::to_string(kMaxMetadataKeyLength));
@@ -166,19 +203,23 @@ Status ValidateItem(const Item& item, uint32_t dim, const Options& options,
         T4DX_RETURN_IF_ERROR(CheckUtf8(where, at, value.str));
         break;
       case MetaValue::Type::kNumber:
-        if (!std::isfinite(value.num)) return Invalid(where, at + ": number is not finite");
+        if (!std::isfinite(value.num)) return Invalid(where, at() + ": number is not finite");
         break;
       case MetaValue::Type::kBool:
         break;
       case MetaValue::Type::kStringList:
         for (size_t i = 0; i < value.list.size(); ++i) {
-          T4DX_RETURN_IF_ERROR(CheckUtf8(where, at + "[" + std::to_string(i) + "]", value.list[i]));
+          T4DX_RETURN_IF_ERROR(CheckUtf8(
+              where, [&] { return at() + "[" + std::to_string(i) + "]"; }, value.list[i]));
         }
         break;
       default:
-        return Invalid(where, at + ": unknown value type");
+        return Invalid(where, at() + ": unknown value type");
     }
   }
+  // No JSON text exceeds SIZE_MAX bytes: with that limit (WAL replay) the metadata is
+  // not serialized just to be measured.
+  if (options.max_metadata_bytes == std::numeric_limits<size_t>::max()) return Status::OK();
   std::string serialized;
   json_util::AppendMetadata(&serialized, item.metadata);
   if (serialized.size() > options.max_metadata_bytes) {

@@ -26,6 +26,9 @@ bool ParseItemJsonExact(std::string_view json, Item* item, std::string* reason);
 Status ValidateItem(const Item& item, uint32_t dim, const Options& options,
                     const std::string& where);
 
+// True when none of v[0..n) is NaN or infinite.
+bool AllFinite(const float* v, size_t n);
+
 // Binary metadata encoding used in segment id indexes (see core/doc/segment_format.md).
 void EncodeMetadata(const Metadata& m, std::string* out);
 bool DecodeMetadata(std::string_view data, Metadata* m);

@@ -2,6 +2,7 @@
 #include "wal/wal_json_scan.h"
 
 #include <cstddef>
+#include <cstring>
 
 namespace t4dx {
 namespace {
@@ -13,14 +14,24 @@ size_t SkipSpace(std::string_view t, size_t pos) {
   return pos;
 }
 
-// t[pos] == '"'. Returns the index just after the closing quote, or npos.
+// t[pos] == '"'. Returns the index just after the closing quote, or npos. The closing
+// quote is the first '"' not escaped by a '\\' (the rest of \uXXXX is plain text). Found
+// with memchr (strings hold whole embeddings in base64): `quote` is the next '"' at or
+// after p, searched again only once p has passed it, so the scan stays linear in the
+// string's length however many escapes it holds.
 size_t SkipString(std::string_view t, size_t pos) {
-  for (size_t i = pos + 1; i < t.size(); ++i) {
-    if (t[i] == '\\') {
-      ++i;  // the escaped character (the rest of \uXXXX is plain text)
-    } else if (t[i] == '"') {
-      return i + 1;
+  const char* const base = t.data();
+  const char* const end = base + t.size();
+  const char* p = base + pos + 1;
+  const char* quote = nullptr;
+  while (p < end) {
+    if (quote == nullptr || quote < p) {
+      quote = static_cast<const char*>(std::memchr(p, '"', size_t(end - p)));
+      if (quote == nullptr) return std::string_view::npos;
     }
+    const char* esc = static_cast<const char*>(std::memchr(p, '\\', size_t(quote - p)));
+    if (esc == nullptr) return size_t(quote - base) + 1;
+    p = esc + 2;  // past the escaped character
   }
   return std::string_view::npos;
 }

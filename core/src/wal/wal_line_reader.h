@@ -2,7 +2,8 @@
 //
 // The file may be gigabytes: at most one line plus one chunk is held in memory. A line
 // longer than max_line_bytes is not buffered: it is returned with `overlong` set and no
-// bytes. Internal to the wal module (ReadWalFile uses it).
+// bytes. Lines are views into the chunk read; only a line that spans chunks is copied.
+// Internal to the wal module (ReadWalFile uses it).
 //
 // Thread safety: not thread safe.
 #pragma once
@@ -38,9 +39,12 @@ class WalLineReader {
   Status Next(WalLine* line, bool* done);
 
  private:
-  // Appends the next chunk to buf_; sets eof_ at the end of the file.
+  // Reads the next chunk into chunk_ (chunk_ is fully consumed); sets eof_ at the end of
+  // the file.
   Status Fill();
-  // Consumes the rest of a line too long to buffer (buf_ holds its start).
+  // Sets *line to the line starting at line_offset_, ending with data.
+  void Emit(WalLine* line, std::string_view data, bool has_newline);
+  // Consumes the rest of a line too long to buffer (carry_ + chunk_[pos_..] its start).
   Status SkipOverlong(WalLine* line);
 
   const RandomAccessFile* file_;
@@ -49,10 +53,12 @@ class WalLineReader {
   size_t max_line_bytes_;
   uint64_t read_pos_ = 0;  // next file offset to read
   bool eof_ = false;
-  std::string buf_;  // unconsumed bytes; buf_[head_] is at file offset line_offset_
-  std::string chunk_;
-  size_t head_ = 0;
-  size_t scanned_ = 0;  // bytes after head_ known to hold no '\n'
+  std::string chunk_;  // the last chunk read; chunk_[pos_] is the first unconsumed byte
+  size_t pos_ = 0;
+  // The start of the current line when it began in an earlier chunk (carry_ + the
+  // unconsumed part of chunk_ start at file offset line_offset_).
+  std::string carry_;
+  bool carry_returned_ = false;  // carry_ holds the data of the line last returned
   uint64_t line_offset_ = 0;
   uint64_t line_number_ = 1;
 };

@@ -51,7 +51,7 @@ Status FindValidLineAfter(WalLineReader* lines, uint64_t* valid_line) {
 }  // namespace
 
 Status ReadWalFile(Env* env, const std::string& path, const WalReadOptions& options,
-                   const std::function<Status(const WalRecord&, const WalPosition&)>& on_record,
+                   const std::function<Status(WalRecord&, const WalPosition&)>& on_record,
                    WalFileSummary* summary) {
   WalFileSummary local;
   WalFileSummary* s = summary != nullptr ? summary : &local;

@@ -55,11 +55,13 @@ struct WalReadOptions {
 };
 
 // Reads path from the start. For every valid record calls on_record (a non-OK Status
-// from it stops the read and is returned). Reading stops at the first bad line: it is
-// described in summary->problem (and nothing after it is passed on). A missing file is
-// kNotFound. Only I/O errors and on_record errors are returned as non-OK.
+// from it stops the read and is returned). The record is the reader's own, overwritten
+// by the next line: on_record may move what it keeps out of it (replay moves the items).
+// Reading stops at the first bad line: it is described in summary->problem (and nothing
+// after it is passed on). A missing file is kNotFound. Only I/O errors and on_record
+// errors are returned as non-OK.
 Status ReadWalFile(Env* env, const std::string& path, const WalReadOptions& options,
-                   const std::function<Status(const WalRecord&, const WalPosition&)>& on_record,
+                   const std::function<Status(WalRecord&, const WalPosition&)>& on_record,
                    WalFileSummary* summary);
 
 }  // namespace t4dx

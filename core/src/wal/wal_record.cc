@@ -114,15 +114,62 @@ bool GetUnsigned(const Json& doc, const char* field, uint64_t* v, std::string* r
   return true;
 }
 
+// True when s holds no byte JSON must escape (a control character, '"' or '\\'); *ascii
+// is then whether every byte is below 0x80. Eight bytes at a time (SWAR: a byte below
+// 0x20, or equal to '"' or '\\', sets its 0x80 bit in `special`).
+bool NoJsonSpecials(std::string_view s, bool* ascii) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  const char* p = s.data();
+  const size_t n = s.size();
+  uint64_t high = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, p + i, 8);
+    const uint64_t q = x ^ (kOnes * '"');
+    const uint64_t b = x ^ (kOnes * '\\');
+    const uint64_t special = ((x - kOnes * 0x20) & ~x) | ((q - kOnes) & ~q) | ((b - kOnes) & ~b);
+    if (special & kHigh) return false;
+    high |= x;
+  }
+  for (; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(p[i]);
+    if (c < 0x20 || c == '"' || c == '\\') return false;
+    high |= c;
+  }
+  *ascii = (high & kHigh) == 0;
+  return true;
+}
+
+// The index of the first byte at or after i that JSON must escape (a control character,
+// '"' or '\\'), or v.size(). Eight bytes at a time, as NoJsonSpecials.
+size_t PlainRunEnd(std::string_view v, size_t i) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  for (; i + 8 <= v.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, v.data() + i, 8);
+    const uint64_t q = x ^ (kOnes * '"');
+    const uint64_t b = x ^ (kOnes * '\\');
+    const uint64_t special = ((x - kOnes * 0x20) & ~x) | ((q - kOnes) & ~q) | ((b - kOnes) & ~b);
+    if (special & kHigh) break;  // the byte is in these eight: found below
+  }
+  for (; i < v.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(v[i]);
+    if (c < 0x20 || c == '"' || c == '\\') break;
+  }
+  return i;
+}
+
 // The raw text of a JSON string value that needs no decoding: quoted, no escape, no
 // control character, valid UTF-8. False for anything else.
 bool PlainString(std::string_view v, std::string_view* out) {
   if (v.size() < 2 || v.front() != '"' || v.back() != '"') return false;
   v = v.substr(1, v.size() - 2);
-  for (unsigned char c : v) {
-    if (c < 0x20 || c == '\\' || c == '"') return false;
-  }
-  if (!json_util::IsValidUtf8(v)) return false;
+  bool ascii = false;
+  if (!NoJsonSpecials(v, &ascii)) return false;
+  if (!ascii && !json_util::IsValidUtf8(v)) return false;
   *out = v;
   return true;
 }
@@ -178,12 +225,13 @@ bool JsonString(std::string_view v, std::string* out) {
   std::string s;
   s.reserve(v.size());
   for (size_t i = 0; i < v.size(); ++i) {
+    // The run of bytes up to the next escape (or bad byte) is copied as one piece.
+    const size_t run = PlainRunEnd(v, i);
+    s.append(v.data() + i, run - i);
+    i = run;
+    if (i == v.size()) break;
     const unsigned char c = static_cast<unsigned char>(v[i]);
     if (c < 0x20 || c == '"') return false;
-    if (c != '\\') {
-      s.push_back(char(c));
-      continue;
-    }
     if (++i >= v.size()) return false;
     switch (v[i]) {
       case '"': s.push_back('"'); break;
@@ -220,6 +268,13 @@ bool JsonString(std::string_view v, std::string* out) {
   return true;
 }
 
+bool HostIsLittleEndian() {
+  const uint32_t one = 1;
+  unsigned char first;
+  std::memcpy(&first, &one, 1);
+  return first == 1;
+}
+
 // A JSON integer (no fraction, no exponent, no leading zero) that fits int64_t.
 bool PlainInt64(std::string_view v, int64_t* out) {
   bool neg = !v.empty() && v[0] == '-';
@@ -239,6 +294,7 @@ bool PlainInt64(std::string_view v, int64_t* out) {
 // for anything else (numbers, lists, escaped or repeated keys), left to the JSON parser.
 bool StringMetadata(std::string_view text, Metadata* out) {
   std::vector<JsonMemberSpan> members;
+  members.reserve(16);
   if (!ScanJsonObject(text, &members)) return false;
   Metadata result;
   for (const JsonMemberSpan& m : members) {
@@ -248,9 +304,10 @@ bool StringMetadata(std::string_view text, Metadata* out) {
     if (!json_util::IsValidUtf8(m.key)) return false;
     std::string value;
     if (!JsonString(m.value, &value)) return false;
-    if (!result.emplace(std::string(m.key), MetaValue::String(std::move(value))).second) {
-      return false;
-    }
+    // Keys come sorted (AppendMetadata writes them in map order): hinted at the end.
+    const size_t before = result.size();
+    result.emplace_hint(result.end(), std::string(m.key), MetaValue::String(std::move(value)));
+    if (result.size() == before) return false;  // a repeated key
   }
   *out = std::move(result);
   return true;
@@ -264,6 +321,7 @@ bool StringMetadata(std::string_view text, Metadata* out) {
 // gives the same item or the same error.
 bool ParseCanonicalItem(std::string_view text, Item* item) {
   std::vector<JsonMemberSpan> members;
+  members.reserve(8);
   if (!ScanJsonObject(text, &members)) return false;
   Item result;
   unsigned seen = 0;
@@ -292,7 +350,10 @@ bool ParseCanonicalItem(std::string_view text, Item* item) {
       }
     } else if (m.key == "embedding_b64") {
       bit = 32;
-      if (!PlainString(m.value, &b64)) return false;
+      // Taken raw: any byte PlainString would refuse (an escape, a control character,
+      // non-ASCII) is outside the base64 alphabet, so decoding below refuses it too.
+      if (m.value.size() < 2 || m.value.front() != '"' || m.value.back() != '"') return false;
+      b64 = m.value.substr(1, m.value.size() - 2);
     } else {
       return false;
     }
@@ -301,9 +362,17 @@ bool ParseCanonicalItem(std::string_view text, Item* item) {
   }
   if ((seen & (1 | 8)) != (1 | 8)) return false;  // id and timestamp are required
   if (seen & 32) {
-    std::string raw;
-    if (!Base64Decode(b64, &raw) || raw.size() % 4 != 0) return false;
-    DecodeFloats(raw.data(), raw.size() / 4, &result.embedding);
+    size_t bytes = 0;
+    if (!Base64DecodedSize(b64, &bytes) || bytes % 4 != 0) return false;
+    if (HostIsLittleEndian()) {
+      // The little-endian float32 bytes decode straight into the floats.
+      result.embedding.resize(bytes / 4);
+      if (!Base64DecodeTo(b64, reinterpret_cast<char*>(result.embedding.data()))) return false;
+    } else {
+      std::string raw;
+      if (!Base64Decode(b64, &raw)) return false;
+      DecodeFloats(raw.data(), raw.size() / 4, &result.embedding);
+    }
   }
   *item = std::move(result);
   return true;
@@ -325,9 +394,11 @@ bool ParseItem(std::string_view line, std::string_view text, const std::string& 
     if (why.rfind("invalid JSON", 0) == 0) return Fail(reason, InvalidJsonReason(line));
     return Fail(reason, where + ": " + why);
   }
-  for (size_t i = 0; i < item->embedding.size(); ++i) {
-    if (!std::isfinite(item->embedding[i])) {
-      return Fail(reason, where + ": embedding value " + std::to_string(i) + " is not finite");
+  if (!AllFinite(item->embedding.data(), item->embedding.size())) {
+    for (size_t i = 0; i < item->embedding.size(); ++i) {
+      if (!std::isfinite(item->embedding[i])) {
+        return Fail(reason, where + ": embedding value " + std::to_string(i) + " is not finite");
+      }
     }
   }
   // Every write was checked against these rules; a record that breaks them was not written
@@ -431,9 +502,89 @@ bool CheckWalLineChecksum(std::string_view line, std::string* reason) {
   return true;
 }
 
-bool DecodeWalRecord(std::string_view line, WalRecord* r, std::string* reason) {
-  if (!CheckWalLineChecksum(line, reason)) return false;
+namespace {
 
+// s[*pos..] starts with lit: *pos moves past it. Else false, *pos unchanged.
+bool Consume(std::string_view s, size_t* pos, std::string_view lit) {
+  if (s.size() - *pos < lit.size() || s.compare(*pos, lit.size(), lit) != 0) return false;
+  *pos += lit.size();
+  return true;
+}
+
+// The text from *pos up to the next ',' (which *pos is left at); empty when there is none.
+std::string_view UpToComma(std::string_view s, size_t* pos) {
+  const size_t comma = s.find(',', *pos);
+  if (comma == std::string_view::npos) return std::string_view();
+  std::string_view v = s.substr(*pos, comma - *pos);
+  *pos = comma;
+  return v;
+}
+
+// A JSON non-negative integer (digits, no leading zero) that fits uint64_t.
+bool PlainUint64(std::string_view v, uint64_t* out) {
+  if (v.empty() || v.size() > 20 || (v.size() > 1 && v[0] == '0')) return false;
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return false;
+    const uint64_t d = uint64_t(c - '0');
+    if (n > (UINT64_MAX - d) / 10) return false;
+    n = n * 10 + d;
+  }
+  *out = n;
+  return true;
+}
+
+// Steps 3 to 6 for a line exactly as EncodeWalRecord writes it (fields in its order, no
+// whitespace, numbers in their plain form), without the JSON DOM: the line's fields are
+// read in place and its items go to ParseItem as in the general path. False for any
+// other line and for any line with a problem: the general path then decodes it, so it
+// gives the same record, or the same reason, as if this path did not exist
+// (tests/wal/wal_line_decode_test.cc compares the two). The checksum is already checked.
+bool DecodeCanonicalLine(std::string_view line, WalRecord* r) {
+  // The record's fields: everything before ,"checksum":"<hex>"}.
+  const std::string_view body = line.substr(0, line.size() - kWalChecksumTrailerSize);
+  size_t pos = 0;
+  WalRecord out;
+  if (!Consume(body, &pos, "{\"v\":1,\"lsn\":")) return false;
+  if (!PlainUint64(UpToComma(body, &pos), &out.lsn) || out.lsn == 0) return false;
+  if (!Consume(body, &pos, ",\"timestamp\":")) return false;
+  if (!PlainInt64(UpToComma(body, &pos), &out.timestamp)) return false;
+  if (!Consume(body, &pos, ",\"op_type\":\"")) return false;
+  if (Consume(body, &pos, "put\",\"item\":")) {
+    out.op = WalOp::kPut;
+    const std::string_view text = body.substr(pos);
+    if (text.empty() || text.back() != '}') return false;
+    out.items.resize(1);
+    if (!ParseItem(line, text, "item", &out.items[0], nullptr)) return false;
+  } else if (Consume(body, &pos, "delete\",\"id\":")) {
+    out.op = WalOp::kDelete;
+    if (!JsonString(body.substr(pos), &out.id) || !ValidateId(out.id).ok()) return false;
+  } else if (Consume(body, &pos, "batch\",\"lsn_last\":")) {
+    out.op = WalOp::kBatch;
+    uint64_t lsn_last = 0;
+    if (!PlainUint64(UpToComma(body, &pos), &lsn_last)) return false;
+    if (!Consume(body, &pos, ",\"items\":")) return false;
+    const std::string_view text = body.substr(pos);
+    if (text.empty() || text.front() != '[' || text.back() != ']') return false;
+    std::vector<std::string_view> elements;
+    if (!ScanJsonArray(text, &elements) || elements.empty()) return false;
+    if (lsn_last < out.lsn || lsn_last - out.lsn != elements.size() - 1) return false;
+    out.items.resize(elements.size());
+    for (size_t i = 0; i < elements.size(); ++i) {
+      if (!ParseItem(line, elements[i], "items[" + std::to_string(i) + "]", &out.items[i],
+                     nullptr)) {
+        return false;
+      }
+    }
+  } else {
+    return false;
+  }
+  *r = std::move(out);
+  return true;
+}
+
+// Steps 3 to 6 of DecodeWalRecord for any line (the checksum is already checked).
+bool DecodeCheckedLine(std::string_view line, WalRecord* r, std::string* reason) {
   // 3. JSON. ScanJsonObject splits the object into its fields (refusing any malformed
   // structure); nlohmann parses the fields with the item values left out, and the item
   // objects are parsed from their exact bytes by ParseItemJsonExact below. So every byte
@@ -576,6 +727,19 @@ bool DecodeWalRecord(std::string_view line, WalRecord* r, std::string* reason) {
   }
   *r = std::move(out);
   return true;
+}
+
+}  // namespace
+
+bool DecodeWalRecord(std::string_view line, WalRecord* r, std::string* reason) {
+  if (!CheckWalLineChecksum(line, reason)) return false;
+  if (DecodeCanonicalLine(line, r)) return true;
+  return DecodeCheckedLine(line, r, reason);
+}
+
+bool DecodeWalRecordGeneral(std::string_view line, WalRecord* r, std::string* reason) {
+  if (!CheckWalLineChecksum(line, reason)) return false;
+  return DecodeCheckedLine(line, r, reason);
 }
 
 }  // namespace t4dx

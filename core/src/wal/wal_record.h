@@ -32,6 +32,10 @@ void EncodeWalRecord(const WalRecord& r, std::string* out);
 // "missing field op_type", "embedding_b64 is not valid base64".
 bool DecodeWalRecord(std::string_view line, WalRecord* r, std::string* reason);
 
+// DecodeWalRecord without its fast path for lines exactly as EncodeWalRecord writes them
+// (every line through the JSON parser). Same results; for tests comparing the two.
+bool DecodeWalRecordGeneral(std::string_view line, WalRecord* r, std::string* reason);
+
 // The first steps of DecodeWalRecord only: the line has the checksum trailer and its
 // checksum matches. Much cheaper than decoding (no JSON parse); same reasons on failure.
 bool CheckWalLineChecksum(std::string_view line, std::string* reason);
