@@ -32,6 +32,7 @@
 #include "t4dx/clock.h"
 #include "t4dx/engine.h"
 #include "t4dx/env.h"
+#include "vector/flat_label_map.h"
 #include "vector/hnsw_index.h"
 #include "wal/wal_writer.h"
 
@@ -207,7 +208,8 @@ class EngineImpl final : public Engine {
   std::shared_ptr<MemTable> imm_;
   std::map<uint64_t, std::unique_ptr<SegState>> segs_;
   std::unordered_map<std::string, SegLoc> id_map_;
-  std::unordered_map<uint64_t, SegLoc> label_map_;  // live vector versions in segments
+  // Live vector versions in segments. Flat: a search resolves every hit through it.
+  FlatLabelMap<SegLoc> label_map_;
   std::shared_ptr<HnswIndex> hnsw_;
   uint64_t last_lsn_ = 0;
   Manifest manifest_;

@@ -66,6 +66,26 @@ static_assert(sizeof(tableint) == 4, "hnswlib internal ids are 32-bit");
 
 enum SlotState : uint8_t { kPending = 0, kLive = 1, kDeleted = 2 };
 
+// At most this many labels go to Search's prepare hint (k beyond it: no hint for the rest).
+constexpr size_t kPrepareBatch = 64;
+
+// The vector under hnswlib's result queue (a std::priority_queue keeps it protected).
+template <typename Queue>
+typename Queue::container_type& QueueContainer(Queue& q) {
+  struct Access : Queue {
+    static typename Queue::container_type& Of(Queue& q) { return q.*(&Access::c); }
+  };
+  return Access::Of(q);
+}
+
+// Sorts the n smallest (distance, id) pairs of v[from..] into v[from..from+n), ascending;
+// the elements after them stay in v in some order. Ties are broken by id: deterministic.
+void SortFront(std::vector<std::pair<float, tableint>>* v, size_t from, size_t n) {
+  if (from >= v->size()) return;
+  const auto mid = v->begin() + static_cast<std::ptrdiff_t>(std::min(v->size(), from + n));
+  std::partial_sort(v->begin() + static_cast<std::ptrdiff_t>(from), mid, v->end());
+}
+
 // An index's space: a distance kernel chosen by hnswlib, and the dimension.
 class KernelSpace final : public hnswlib::SpaceInterface<float> {
  public:
@@ -412,7 +432,7 @@ bool HnswIndex::IsMarkedDeleted(uint64_t label) const {
 
 Status HnswIndex::Search(const float* query, size_t k, size_t ef,
                          const std::function<bool(uint64_t)>& allowed, std::vector<HnswHit>* out,
-                         FilterPlacement placement) const {
+                         FilterPlacement placement, const PrepareFn& prepare) const {
   out->clear();
   if (k == 0) return Status::OK();
   if (query == nullptr) return Status::InvalidArgument("HNSW Search: null query");
@@ -461,23 +481,36 @@ Status HnswIndex::Search(const float* query, size_t k, size_t ef,
       }
       return g.searchBaseLayerST<false>(cur, query, ef_used, filter);
     };
-    // Pops a queue (worst on top) into `chosen`, best first, keeping at most k.
-    auto best_first = [&](Queue* q) {
-      std::vector<std::pair<float, tableint>> all;
-      all.reserve(q->size());
-      while (!q->empty()) {
-        all.push_back(q->top());
-        q->pop();
-      }
-      std::reverse(all.begin(), all.end());
+    // The queue's candidates (worst on top) with the best `first` of them sorted in front,
+    // best first; the rest unordered. Usually only k are used while ef may be hundreds:
+    // sorting just those beats popping the whole heap (measured: ~10 us less at ef 320).
+    auto best_first = [&](Queue* q, size_t first) {
+      std::vector<std::pair<float, tableint>> all = std::move(QueueContainer(*q));
+      SortFront(&all, 0, first);
       return all;
     };
     bool done = false;
     if (allowed && placement == FilterPlacement::kAfterWalk) {
       Queue q = walk(nullptr);
-      for (const auto& c : best_first(&q)) {
-        if (chosen.size() == k) break;
-        if (allowed(rep->slot_labels[g.getExternalLabel(c.second)])) chosen.push_back(c);
+      std::vector<std::pair<float, tableint>> candidates = best_first(&q, k);
+      size_t sorted = std::min(k, candidates.size());
+      // Usually the first k candidates all pass: their labels are read in one batch (the
+      // loads overlap) and handed to prepare before allowed is asked about each.
+      const size_t batch = std::min(k, candidates.size());
+      uint64_t labels[kPrepareBatch];
+      const size_t n = std::min(batch, kPrepareBatch);
+      for (size_t i = 0; i < n; ++i) {
+        labels[i] = rep->slot_labels[g.getExternalLabel(candidates[i].second)];
+      }
+      if (prepare && n > 0) prepare(labels, n);
+      for (size_t i = 0; i < candidates.size() && chosen.size() < k; ++i) {
+        if (i == sorted) {  // rejections: the next k best of the rest
+          SortFront(&candidates, sorted, k);
+          sorted = std::min(sorted + k, candidates.size());
+        }
+        const uint64_t label =
+            i < n ? labels[i] : rep->slot_labels[g.getExternalLabel(candidates[i].second)];
+        if (allowed(label)) chosen.push_back(candidates[i]);
       }
       done = chosen.size() == k;  // else: too many rejected, walk with the filter
       if (!done) chosen.clear();
@@ -493,7 +526,7 @@ Status HnswIndex::Search(const float* query, size_t k, size_t ef,
       } else {
         q = walk(nullptr);
       }
-      chosen = best_first(&q);
+      chosen = best_first(&q, k);
       if (chosen.size() > k) chosen.resize(k);
     }
     out->reserve(chosen.size());

@@ -72,11 +72,19 @@ class HnswIndex {
     kAfterWalk,
   };
 
+  // A performance hint for kAfterWalk: called once, before `allowed` is asked about them,
+  // with the labels of the walk's best candidates (best first, at most min(k, 64)), so the
+  // caller can start loading what `allowed` and its use of the hits will read (e.g.
+  // prefetch). It must not change what `allowed` answers.
+  using PrepareFn = std::function<void(const uint64_t* labels, size_t n)>;
+
   // Up to k best hits, best first. ef 0 = params().ef_search (raised to k if lower).
   // allowed (may be empty) is asked about candidate labels; only allowed ones are returned.
+  // prepare (may be empty): see PrepareFn; used with kAfterWalk only.
   Status Search(const float* query, size_t k, size_t ef,
                 const std::function<bool(uint64_t)>& allowed, std::vector<HnswHit>* out,
-                FilterPlacement placement = FilterPlacement::kInGraph) const;
+                FilterPlacement placement = FilterPlacement::kInGraph,
+                const PrepareFn& prepare = PrepareFn()) const;
 
   // Exact scores of query against the stored vectors of labels (for the planner's exact
   // stage over indexed segments: no disk read). scores[i] is -inf for an absent label.
