@@ -103,6 +103,50 @@ val JsonValue(const std::string& json) {
   return r;
 }
 
+// The options of searchFast() and searchRaw(), given as numbers: k and ef (negative = the
+// default), flags (1 = include items, 2 = include embeddings) and a filter object's JSON
+// text ("" for none).
+Status NumericSearchOptions(double k, double ef, int flags, const std::string& filter_json,
+                            SearchOptions* options) {
+  if (k >= 0) options->k = static_cast<size_t>(k);
+  if (ef >= 0) options->ef = static_cast<size_t>(ef);
+  options->include_items = (flags & 1) != 0;
+  options->include_embedding = (flags & 2) != 0;
+  if (filter_json.empty()) return Status::OK();
+  Status s = FilterFromJson(filter_json, &options->filter);
+  return s.ok() ? s : s.WithContext("search options.filter");
+}
+
+// The hits of search() and searchFast(): {scores: Float32Array, embeddings, lengths (with
+// items and embeddings)} and their JSON (HitsToJson, without scores) as "json" text, or,
+// when json_bytes is not null, kept in *json_bytes and returned as "jsonBytes", a
+// Uint8Array view of it that the caller decodes before its next call into the module
+// (embind converts a std::string byte by byte in JavaScript, TextDecoder does not).
+val HitsValue(const SearchResult& result, const SearchOptions& options, std::string* json_bytes,
+              std::vector<float>* scores) {
+  val r = val::object();
+  std::string json = HitsToJson(result, options.include_items, false);
+  scores->clear();
+  for (const SearchHit& h : result.hits) scores->push_back(h.score);
+  r.set("scores", Float32ArrayOf(*scores));
+  if (options.include_items && options.include_embedding) {
+    std::vector<const Item*> items;
+    for (const SearchHit& h : result.hits) items.push_back(&h.item);
+    val e = ItemsValue(items, true);
+    r.set("embeddings", e["embeddings"]);
+    r.set("lengths", e["lengths"]);
+  }
+  if (json_bytes == nullptr) {
+    r.set("json", json);
+  } else {
+    // Made last: a later allocation that grows the memory would detach the view.
+    *json_bytes = std::move(json);
+    const auto* bytes = reinterpret_cast<const uint8_t*>(json_bytes->data());
+    r.set("jsonBytes", val(emscripten::typed_memory_view(json_bytes->size(), bytes)));
+  }
+  return r;
+}
+
 class Store {
  public:
   Store() = default;
@@ -191,76 +235,79 @@ class Store {
     SearchResult result;
     s = engine_->Search(FloatsFrom(query), options, &result);
     if (!s.ok()) return ErrorValue(s);
-    val r = JsonValue(HitsToJson(result, options.include_items, false));
-    std::vector<float> scores;
-    for (const SearchHit& h : result.hits) scores.push_back(h.score);
-    r.set("scores", Float32ArrayOf(scores));
-    if (options.include_items && options.include_embedding) {
-      std::vector<const Item*> items;
-      for (const SearchHit& h : result.hits) items.push_back(&h.item);
-      val e = ItemsValue(items, true);
-      r.set("embeddings", e["embeddings"]);
-      r.set("lengths", e["lengths"]);
-    }
-    return r;
+    return HitsValue(result, options, nullptr, &scores_);
   }
 
-  // The search path without JSON options: k and ef as numbers (negative = the default),
-  // flags: 1 = include items, 2 = include embeddings; filter_json: a filter object's JSON
-  // text or "" for none. (The package validates the option object and falls back to
-  // search() for anything it does not recognise, so errors read the same.) Returns
-  // {ids: JSON array of the ids, scores: Float32Array, engineUs: time inside
-  // Engine::Search} or, with items, {jsonBytes: the hits' JSON as a Uint8Array view into
-  // WebAssembly memory that the caller decodes before any other call, scores, engineUs} and
-  // embeddings/lengths as search() gives them.
+  // search() without JSON options (NumericSearchOptions), for searches with items (ids
+  // only: searchRaw): returns what search() returns but with the JSON as jsonBytes (see
+  // HitsValue), plus engineUs (time inside Engine::Search).
   val SearchFast(const val& query, double k, double ef, int flags, const std::string& filter_json) {
     if (!engine_) return Closed();
     SearchOptions options;
-    if (k >= 0) options.k = static_cast<size_t>(k);
-    if (ef >= 0) options.ef = static_cast<size_t>(ef);
-    options.include_items = (flags & 1) != 0;
-    options.include_embedding = (flags & 2) != 0;
-    if (!filter_json.empty()) {
-      Status s = FilterFromJson(filter_json, &options.filter);
-      if (!s.ok()) return ErrorValue(s.WithContext("search options.filter"));
-    }
+    Status s = NumericSearchOptions(k, ef, flags, filter_json, &options);
+    if (!s.ok()) return ErrorValue(s);
     SearchResult result;
     const double t0 = emscripten_get_now();
-    Status s = engine_->Search(FloatsFrom(query), options, &result);
+    s = engine_->Search(FloatsFrom(query), options, &result);
     const double engine_us = (emscripten_get_now() - t0) * 1000;
     if (!s.ok()) return ErrorValue(s);
-    val r = val::object();
-    if (options.include_items) {
-      out_ = HitsToJson(result, true, false);
-    } else {
-      std::string ids = "[";
-      for (size_t i = 0; i < result.hits.size(); ++i) {
-        if (i) ids += ',';
-        json_util::AppendString(&ids, result.hits[i].id);
-      }
-      ids += ']';
-      r.set("ids", ids);
-    }
-    scores_.clear();
-    for (const SearchHit& h : result.hits) scores_.push_back(h.score);
-    r.set("scores", Float32ArrayOf(scores_));
+    val r = HitsValue(result, options, &out_, &scores_);
     r.set("engineUs", engine_us);
-    if (options.include_items && options.include_embedding) {
-      std::vector<const Item*> items;
-      for (const SearchHit& h : result.hits) items.push_back(&h.item);
-      val e = ItemsValue(items, true);
-      r.set("embeddings", e["embeddings"]);
-      r.set("lengths", e["lengths"]);
-    }
-    if (options.include_items) {
-      // As UTF-8 bytes, a view of out_: embind's conversion of a std::string scans it byte
-      // by byte in JavaScript (twice), TextDecoder does not. Made last: a later allocation
-      // that grows the memory would detach the view (so would the caller's next call).
-      r.set("jsonBytes", val(emscripten::typed_memory_view(
-                             out_.size(), reinterpret_cast<const uint8_t*>(out_.data()))));
-    }
     return r;
   }
+
+  // The ids-only search path without embind values (each costs JavaScript calls): the
+  // caller writes the query's n floats at byte address queryBuffer(n) of the module's
+  // memory, calls searchRaw(n, k, ef, filter_json) (k, ef: negative = the default;
+  // filter_json: "" for none) and reads, at the byte address returned, six uint32:
+  // {hits, scores (address of hits floats), ids (address of their UTF-8 bytes, one after
+  // the other), id bytes in all, id ends (address of hits uint32: where each id's bytes
+  // end), engine microseconds}. Everything stays valid until the next call. On failure
+  // it returns 0 and lastError() tells why.
+  double QueryBuffer(double n) {
+    query_.resize(static_cast<size_t>(n));
+    return static_cast<double>(reinterpret_cast<uintptr_t>(query_.data()));
+  }
+
+  double SearchRaw(double n, double k, double ef, const std::string& filter_json) {
+    last_error_ = Status::OK();
+    if (!engine_) {
+      last_error_ = Status::FailedPrecondition("store is closed");
+      return 0;
+    }
+    SearchOptions options;
+    Status s = NumericSearchOptions(k, ef, 0, filter_json, &options);
+    if (!s.ok()) {
+      last_error_ = s;
+      return 0;
+    }
+    query_.resize(static_cast<size_t>(n));
+    const double t0 = emscripten_get_now();
+    s = engine_->Search(query_, options, &raw_result_);
+    const double engine_us = (emscripten_get_now() - t0) * 1000;
+    if (!s.ok()) {
+      last_error_ = s;
+      return 0;
+    }
+    const std::vector<SearchHit>& hits = raw_result_.hits;
+    scores_.resize(hits.size());
+    id_ends_.resize(hits.size());
+    out_.clear();
+    for (size_t i = 0; i < hits.size(); ++i) {
+      scores_[i] = hits[i].score;
+      out_ += hits[i].id;
+      id_ends_[i] = static_cast<uint32_t>(out_.size());
+    }
+    raw_header_[0] = static_cast<uint32_t>(hits.size());
+    raw_header_[1] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(scores_.data()));
+    raw_header_[2] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(out_.data()));
+    raw_header_[3] = static_cast<uint32_t>(out_.size());
+    raw_header_[4] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(id_ends_.data()));
+    raw_header_[5] = static_cast<uint32_t>(engine_us);
+    return static_cast<double>(reinterpret_cast<uintptr_t>(raw_header_));
+  }
+
+  val LastError() const { return last_error_.ok() ? Ok() : ErrorValue(last_error_); }
 
   val Explain(const val& query, const std::string& options_json) {
     if (!engine_) return Closed();
@@ -395,8 +442,13 @@ class Store {
   std::unique_ptr<Env> archive_env_;  // outlives engine_ (declared first)
   std::unique_ptr<Engine> engine_;
   std::vector<LogLine> log_;
-  std::vector<float> scores_;  // SearchFast's, reused
-  std::string out_;            // SearchFast's JSON, viewed by its result
+  std::vector<float> scores_;  // the search methods', reused
+  std::string out_;            // SearchFast's JSON or SearchRaw's ids, viewed by the caller
+  std::vector<float> query_;   // SearchRaw's query, written by the caller (QueryBuffer)
+  std::vector<uint32_t> id_ends_;
+  SearchResult raw_result_;  // SearchRaw's, reused (keeps its capacity)
+  uint32_t raw_header_[6] = {0, 0, 0, 0, 0, 0};
+  Status last_error_;
 };
 
 // The Env and directory that inspect functions read: the host's files, or an archive.
@@ -545,6 +597,9 @@ EMSCRIPTEN_BINDINGS(t4dx) {
       .function("remove", &Store::Delete)  // "delete" is embind's destructor
       .function("search", &Store::Search)
       .function("searchFast", &Store::SearchFast)
+      .function("queryBuffer", &Store::QueryBuffer)
+      .function("searchRaw", &Store::SearchRaw)
+      .function("lastError", &Store::LastError)
       .function("explain", &Store::Explain)
       .function("scan", &Store::Scan)
       .function("count", &Store::Count)

@@ -98,15 +98,45 @@ function decodeItems(r) {
 // The shortest decimal that reads back as the same float32 (what the engine's JSON
 // writes for a score), e.g. 0.9875414 rather than 0.987541377544403. If p digits read
 // back, so do p + 1 (the nearer rounding), so search down from 8: most scores take 7 to 9.
+// (The nearest p-digit decimal is a (p+1)-digit one too.) Most scores need 7 to 9 digits:
+// the search starts at 7 and goes down, or up, from there (toPrecision is slow).
 function shortestFloat(x) {
   if (!Number.isFinite(x)) return null;
-  let best = Number(x.toPrecision(9));
-  for (let p = 8; p >= 1; p--) {
-    const y = Number(x.toPrecision(p));
-    if (Math.fround(y) !== x) break;
-    best = y;
+  let y = Number(x.toPrecision(7));
+  if (Math.fround(y) === x) {
+    for (let p = 6; p >= 1; p--) {
+      const z = Number(x.toPrecision(p));
+      if (Math.fround(z) !== x) break;
+      y = z;
+    }
+    return y;
   }
-  return best;
+  y = Number(x.toPrecision(8));
+  return Math.fround(y) === x ? y : Number(x.toPrecision(9));
+}
+
+// The hits of an embind searchRaw() whose result header is at byte address h (see
+// wasm/bindings.cc): [{id, score}], best first.
+function rawHits(Module, h) {
+  const u32 = Module.HEAPU32;
+  const n = u32[h >> 2];
+  const scores = u32[(h >> 2) + 1] >> 2;
+  const ids = u32[(h >> 2) + 2];
+  const idBytes = u32[(h >> 2) + 3];
+  const ends = u32[(h >> 2) + 4] >> 2;
+  const f32 = Module.HEAPF32;
+  const bytes = Module.HEAPU8;
+  const all = utf8.decode(bytes.subarray(ids, ids + idBytes));
+  const ascii = all.length === idBytes;  // then byte offsets are character offsets
+  const hits = new Array(n);
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const end = u32[ends + i];
+    const id = ascii ? all.slice(start, end) : utf8.decode(bytes.subarray(ids + start, ids + end));
+    hits[i] = { id, score: shortestFloat(f32[scores + i]) };
+    start = end;
+  }
+  return hits;
 }
 
 const utf8 = new TextDecoder();
@@ -166,6 +196,7 @@ export class SyncStore {
     const { path: _path, onLog, idleMs: _idle, archive = '', ...engineOptions } = options;
     this.path = path;
     this.onLog = typeof onLog === 'function' ? onLog : null;
+    this.Module = Module;
     this.store = new Module.Store();
     let r;
     try {
@@ -230,6 +261,7 @@ export class SyncStore {
   search(vector, options = {}) {
     const q = toFloat32(vector, 'vector');
     const fast = fastSearchArgs(options);
+    if (fast && (fast[2] & 1) === 0) return this.searchIds(q, fast);
     // jsonBytes views WebAssembly memory: decoded before any other call into the module
     // (call() drains the log afterwards, which may grow the memory and detach the view).
     const r = fast
@@ -240,18 +272,11 @@ export class SyncStore {
       })
       : this.call((s) => s.search(q, optionsJson(options, 'search options')));
     const scores = r.scores;
-    let hits;
-    if (r.ids !== undefined) {
-      const ids = JSON.parse(r.ids);
-      hits = new Array(ids.length);
-      for (let i = 0; i < ids.length; i++) hits[i] = { id: ids[i], score: shortestFloat(scores[i]) };
-    } else {
-      hits = JSON.parse(r.json).map((h, i) => {
-        const hit = { id: h.id, score: shortestFloat(scores[i]) };
-        if (h.item) hit.item = h.item;
-        return hit;
-      });
-    }
+    const hits = JSON.parse(r.json).map((h, i) => {
+      const hit = { id: h.id, score: shortestFloat(scores[i]) };
+      if (h.item) hit.item = h.item;
+      return hit;
+    });
     if (r.embeddings) {
       let pos = 0;
       for (let i = 0; i < hits.length; i++) {
@@ -261,6 +286,22 @@ export class SyncStore {
       }
     }
     return hits;
+  }
+
+  // search() without items: the query goes into WebAssembly memory and the ids and scores
+  // come back from it, with no embind value on the way (searchRaw in wasm/bindings.cc).
+  searchIds(q, [k, ef, , filter]) {
+    const s = this.live();
+    const Module = this.Module;
+    try {
+      const at = s.queryBuffer(q.length);
+      Module.HEAPF32.set(q, at >> 2);  // read HEAPF32 after the call: memory may have grown
+      const h = s.searchRaw(q.length, k, ef, filter);
+      if (h === 0) check(s.lastError());
+      return rawHits(Module, h);
+    } finally {
+      if (this.store && this.onLog) this.drainLog();
+    }
   }
 
   explain(vector, options = {}) {

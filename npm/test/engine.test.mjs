@@ -92,6 +92,52 @@ test('search finds the nearest items best first, with filters', { timeout: 60000
   });
 });
 
+test('ids-only search (the raw path) agrees with item search; its errors read the same', { timeout: 60000 }, async () => {
+  await withStore({ flushThreshold: 50 }, async (dir, opener) => {
+    const s = await opener();
+    const items = [];
+    for (let i = 0; i < 120; i++) items.push(item(i, DIM, { id: `id.${i}:x-${'y'.repeat(i % 7)}` }));
+    await s.putBatch(items.slice(0, 80));
+    await s.maintain();
+    for (const it of items.slice(80)) await s.put(it);  // segments and the memtable
+    const digits = (x) => x.toExponential().replace(/e.*$/, '').replace(/[-.]/g, '').length;
+    for (let q = 0; q < 20; q++) {
+      const v = vector(DIM, 1000 + q);
+      const full = await s.search(v, { k: 7 });
+      const bare = await s.search(v, { k: 7, includeItems: false });
+      assert.deepEqual(bare.map((h) => h.id), full.map((h) => h.id));
+      assert.deepEqual(bare.map((h) => h.score), full.map((h) => h.score));
+      for (const h of bare) {
+        assert.deepEqual(Object.keys(h), ['id', 'score']);
+        // The shortest decimal that reads back as the engine's float32 score.
+        const f = Math.fround(h.score);
+        assert.equal(f, Math.fround(Number(f.toPrecision(9))));
+        const p = digits(h.score);
+        if (p > 1) assert.notEqual(Math.fround(Number(f.toPrecision(p - 1))), f, `${h.score}`);
+      }
+      const filtered = await s.search(v, { k: 5, includeItems: false, filter: { kind: 'episode' } });
+      const episodes = new Set(items.filter((it) => it.kind === 'episode').map((it) => it.id));
+      for (const h of filtered) assert.ok(episodes.has(h.id), h.id);
+    }
+    // Memory growth between searches (large writes) does not break the views.
+    const memory = () => s.sync.Module.HEAPU8.buffer.byteLength;
+    const before = memory();
+    for (let b = 0; b < 8 && memory() === before; b++) {
+      const big = [];
+      for (let i = 0; i < 20; i++) big.push(item(500 + 20 * b + i, DIM, { content: 'z'.repeat(200000) }));
+      await s.putBatch(big);
+    }
+    assert.ok(memory() > before, 'the WebAssembly memory grew');
+    const after = await s.search(items[5].embedding, { k: 3, includeItems: false });
+    assert.equal(after[0].id, items[5].id);
+    await assert.rejects(s.search(vector(DIM + 1, 1), { includeItems: false }), { code: 'invalid_argument' });
+    await assert.rejects(s.search(vector(DIM, 1), { includeItems: false, filter: { kind: 3 } }),
+      { code: 'invalid_argument' });
+    await s.close();
+    await assert.rejects(s.search(vector(DIM, 1), { includeItems: false }), { code: 'failed_precondition' });
+  });
+});
+
 test('read-your-writes: every write is visible to the next read and search', { timeout: 60000 }, async () => {
   await withStore({ flushThreshold: 7 }, async (dir, opener) => {
     const s = await opener();

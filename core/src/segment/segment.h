@@ -111,6 +111,14 @@ class SegmentReader {
   // when the check ran, whatever it found: callers look at problems.
   Status VerifyChecksum(std::vector<SegmentProblem>* problems) const;
 
+  // Counters of the reader's cache of verified blocks (segment_internal::kBlockCacheBlocks
+  // blocks of items.jsonl and vectors.f32; a block enters it only after its checksum
+  // matched; VerifyChecksum never uses it).
+  struct BlockCacheStats {
+    uint64_t hits = 0, misses = 0, evictions = 0, blocks = 0;
+  };
+  BlockCacheStats block_cache_stats() const;
+
  private:
   SegmentReader();
   struct Rep;

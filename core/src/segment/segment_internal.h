@@ -79,6 +79,15 @@ Status ReadVerifiedBlocks(const RandomAccessFile& file, const std::string& path,
                           const FileInfo& info, uint64_t begin, uint64_t end, std::string* data,
                           uint64_t* data_start);
 
+// Verified blocks kept by each open SegmentReader (ReadItem, ReadVectors): the bytes of
+// up to this many whole blocks whose checksums matched when read, least recently used
+// evicted first, freed with the reader. Reads spanning more than kBlockCacheMaxSpan
+// blocks bypass it. Small on purpose: a service holds many stores with many segments
+// each (4 blocks = at most 256 KiB per open segment); it serves repeated reads of the same
+// items (a result page read again, an item and its neighbours), not random ones.
+constexpr size_t kBlockCacheBlocks = 4;
+constexpr uint64_t kBlockCacheMaxSpan = 2;
+
 // kCorruption located at (path, offset) (-1: no offset). Messages read
 // "segment checksum mismatch: <path> (byte N): <detail>" and
 // "invalid segment file: <path> (byte N): <detail>" (the runbook's log phrases).

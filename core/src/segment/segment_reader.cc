@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <memory>
+#include <mutex>
 
 #include "segment/segment.h"
 #include "segment/segment_format.h"
@@ -145,6 +147,63 @@ Status CheckFinite(const std::string& path, uint64_t offset, const float* v, siz
   return Status::OK();
 }
 
+// A few verified blocks, least recently used evicted first. Thread-safe: readers of one
+// segment share it from several threads (blocks are immutable once inserted and handed
+// out as shared_ptr, so a block evicted while a caller still parses it stays alive).
+class BlockCache {
+ public:
+  using Block = std::shared_ptr<const std::string>;
+
+  Block Lookup(int file, uint64_t block) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Slot& s : slots_) {
+      if (s.file == file && s.block == block) {
+        s.last_use = ++clock_;
+        stats_.hits++;
+        return s.data;
+      }
+    }
+    stats_.misses++;
+    return nullptr;
+  }
+
+  void Insert(int file, uint64_t block, Block data) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Slot& s : slots_) {
+      if (s.file == file && s.block == block) return;  // another thread read it too
+    }
+    if (slots_.size() < segment_internal::kBlockCacheBlocks) {
+      slots_.push_back(Slot{file, block, std::move(data), ++clock_});
+      return;
+    }
+    Slot* oldest = &slots_[0];
+    for (Slot& s : slots_) {
+      if (s.last_use < oldest->last_use) oldest = &s;
+    }
+    *oldest = Slot{file, block, std::move(data), ++clock_};
+    stats_.evictions++;
+  }
+
+  SegmentReader::BlockCacheStats Stats() {
+    std::lock_guard<std::mutex> lock(mu_);
+    SegmentReader::BlockCacheStats st = stats_;
+    st.blocks = slots_.size();
+    return st;
+  }
+
+ private:
+  struct Slot {
+    int file;
+    uint64_t block;
+    Block data;
+    uint64_t last_use;
+  };
+  std::mutex mu_;
+  std::vector<Slot> slots_;  // at most kBlockCacheBlocks: a linear scan is the fastest
+  uint64_t clock_ = 0;
+  SegmentReader::BlockCacheStats stats_;
+};
+
 }  // namespace
 
 struct SegmentReader::Rep {
@@ -152,7 +211,59 @@ struct SegmentReader::Rep {
   std::vector<std::string> paths;                          // same order, plus meta.json last
   std::vector<std::unique_ptr<RandomAccessFile>> handles;  // kItems, kVectors, kIds
   Env* env = nullptr;
+  BlockCache cache;  // verified blocks of kItems and kVectors
+
+  // Bytes [begin, end) of data file f, verified, viewed by *out and kept alive by *keep:
+  // from the cache when they lie in at most kBlockCacheMaxSpan blocks.
+  Status ReadSpan(int f, uint64_t begin, uint64_t end, std::shared_ptr<const std::string>* keep,
+                  std::string_view* out);
 };
+
+Status SegmentReader::Rep::ReadSpan(int f, uint64_t begin, uint64_t end,
+                                    std::shared_ptr<const std::string>* keep,
+                                    std::string_view* out) {
+  const FileInfo& info = files[f];
+  const uint64_t first = begin / kSegmentBlockSize;
+  const uint64_t last = end > begin ? (end - 1) / kSegmentBlockSize : first;  // inclusive
+  if (begin >= end || end > info.size || last - first + 1 > segment_internal::kBlockCacheMaxSpan) {
+    // Empty, out of range (ReadVerifiedBlocks reports it) or too long to cache.
+    auto data = std::make_shared<std::string>();
+    uint64_t start = 0;
+    T4DX_RETURN_IF_ERROR(
+        ReadVerifiedBlocks(*handles[f], paths[f], info, begin, end, data.get(), &start));
+    *out = std::string_view(*data).substr(static_cast<size_t>(begin - start),
+                                          static_cast<size_t>(end - begin));
+    *keep = std::move(data);
+    return Status::OK();
+  }
+  BlockCache::Block blocks[segment_internal::kBlockCacheMaxSpan];
+  for (uint64_t b = first; b <= last; ++b) {
+    BlockCache::Block& block = blocks[b - first];
+    block = cache.Lookup(f, b);
+    if (block) continue;
+    auto data = std::make_shared<std::string>();
+    uint64_t start = 0;
+    const uint64_t off = b * kSegmentBlockSize;
+    T4DX_RETURN_IF_ERROR(ReadVerifiedBlocks(*handles[f], paths[f], info, off,
+                                            std::min(info.size, off + kSegmentBlockSize),
+                                            data.get(), &start));
+    block = std::move(data);
+    cache.Insert(f, b, block);
+  }
+  const uint64_t rel = begin - first * kSegmentBlockSize;
+  if (first == last) {
+    *out = std::string_view(*blocks[0])
+               .substr(static_cast<size_t>(rel), static_cast<size_t>(end - begin));
+    *keep = std::move(blocks[0]);
+    return Status::OK();
+  }
+  auto joined = std::make_shared<std::string>();
+  for (uint64_t b = first; b <= last; ++b) *joined += *blocks[b - first];
+  *out =
+      std::string_view(*joined).substr(static_cast<size_t>(rel), static_cast<size_t>(end - begin));
+  *keep = std::move(joined);
+  return Status::OK();
+}
 
 SegmentReader::SegmentReader() : rep_(new Rep) {}
 SegmentReader::~SegmentReader() = default;
@@ -206,14 +317,12 @@ Status SegmentReader::ReadItem(size_t index, bool with_embedding, Item* item) co
                                    " out of range (" + std::to_string(entries_.size()) + ")");
   }
   const SegmentEntryHeader& h = entries_[index];
-  std::string data;
-  uint64_t start = 0;
-  T4DX_RETURN_IF_ERROR(ReadVerifiedBlocks(*rep_->handles[kItems], rep_->paths[kItems],
-                                          rep_->files[kItems], h.item_offset,
-                                          h.item_offset + h.item_length + 1, &data, &start));
+  std::shared_ptr<const std::string> keep;
+  std::string_view line;
+  T4DX_RETURN_IF_ERROR(
+      rep_->ReadSpan(kItems, h.item_offset, h.item_offset + h.item_length + 1, &keep, &line));
   Item it;
-  T4DX_RETURN_IF_ERROR(ParseItemLine(rep_->paths[kItems], h,
-                                     std::string_view(data).substr(h.item_offset - start), &it));
+  T4DX_RETURN_IF_ERROR(ParseItemLine(rep_->paths[kItems], h, line, &it));
   if (with_embedding && h.row >= 0) {
     T4DX_RETURN_IF_ERROR(ReadVectors(static_cast<uint64_t>(h.row), 1, &it.embedding));
   }
@@ -255,15 +364,17 @@ Status SegmentReader::ReadVectors(uint64_t first, uint64_t n, std::vector<float>
   if (n == 0) return Status::OK();
   const uint64_t row_bytes = uint64_t{meta_.dim} * sizeof(float);
   const uint64_t begin = first * row_bytes;
-  std::string data;
-  uint64_t start = 0;
-  T4DX_RETURN_IF_ERROR(ReadVerifiedBlocks(*rep_->handles[kVectors], rep_->paths[kVectors],
-                                          rep_->files[kVectors], begin, begin + n * row_bytes,
-                                          &data, &start));
-  DecodeFloats(data.data() + (begin - start), static_cast<size_t>(n * meta_.dim), out);
+  std::shared_ptr<const std::string> keep;
+  std::string_view rows;
+  T4DX_RETURN_IF_ERROR(rep_->ReadSpan(kVectors, begin, begin + n * row_bytes, &keep, &rows));
+  DecodeFloats(rows.data(), static_cast<size_t>(n * meta_.dim), out);
   Status s = CheckFinite(rep_->paths[kVectors], begin, out->data(), out->size(), meta_.dim);
   if (!s.ok()) out->clear();
   return s;
+}
+
+SegmentReader::BlockCacheStats SegmentReader::block_cache_stats() const {
+  return rep_->cache.Stats();
 }
 
 Status SegmentReader::VerifyChecksum(std::vector<SegmentProblem>* problems) const {
