@@ -52,6 +52,12 @@ if [[ ! -f $HNSW_DIR/src/hnswlib/hnswalg.h ]]; then
   tar xzf .deps/tmp/hnswlib-node-3.0.0.tgz -C "$HNSW_DIR" --strip-components=1
   rm -rf .deps/tmp
 fi
+# One local change (idempotent): hnswlib gives every index 65536 label-operation mutexes,
+# 2.5 MiB written at construction, so each open store paid 2.5 MiB for its first segment
+# (50 sessions: 125 MiB). The lock is chosen by label & (N - 1) and our labels are dense
+# slots, so 1024 (40 KiB) keeps concurrent adds of different labels apart all the same.
+sed -i 's/MAX_LABEL_OPERATION_LOCKS = 65536;/MAX_LABEL_OPERATION_LOCKS = 1024;/' \
+  "$HNSW_DIR/src/hnswlib/hnswalg.h"
 
 # npm packages of the JavaScript parts (lock files pin them).
 for d in npm web tests/js; do

@@ -54,6 +54,13 @@ namespace t4dx {
 namespace {
 
 using Graph = hnswlib::HierarchicalNSW<float>;
+
+// scripts/deps.sh patches hnswlib's label-operation locks from 65,536 (2.5 MiB of mutexes
+// per index, written at construction: 125 MiB for 50 open stores) to 1,024; our labels
+// are dense slot numbers, so label & 1023 keeps concurrent adds of different labels apart.
+// An unpatched checkout fails here instead of quietly costing the memory.
+static_assert(Graph::MAX_LABEL_OPERATION_LOCKS <= 1024,
+              "hnswlib headers not patched: run `make deps` (scripts/deps.sh)");
 using hnswlib::tableint;
 
 // hnswlib's level generator is std::default_random_engine: minstd_rand0 in libstdc++,

@@ -24,6 +24,7 @@
 #include "http_server.h"
 #include "key_file.h"
 #include "logger.h"
+#include "memory_trimmer.h"
 #include "routes.h"
 #include "service.h"
 #include "session_manager.h"
@@ -96,6 +97,7 @@ int Main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  MemoryTrimmer::ConfigureAllocator();  // before any other thread (memory_trimmer.h)
 
   ServiceConfig config;
   t4dx::Status s = ParseConfig(argc, argv, ProcessEnvironment(), &config);
@@ -245,6 +247,10 @@ int Main(int argc, char** argv) {
   s = HttpServer::Create(http, service.Callbacks(), &server);
   if (!s.ok()) return Fail(&logger, "cannot listen", {{"error", s.ToString()}});
   sessions.Start();
+  // Gives the pages that flushes, indexing and closed stores free back to the OS while the
+  // service works (memory_trimmer.h): resident memory follows what the open stores hold.
+  MemoryTrimmer trimmer(2000, [&sessions] { return sessions.acquires() + sessions.closes(); });
+  trimmer.Start();
 
   // The signal thread: the first SIGTERM/SIGINT stops the server (repeatedly, until Run()
   // has returned, so a signal that lands before the accept loop starts is not lost); a
@@ -313,6 +319,7 @@ int Main(int argc, char** argv) {
   }
   logger.Info("stopped accepting; closing session stores", {{"open", sessions.open_count()}});
   server.reset();
+  trimmer.Stop();
   sessions.CloseAll();
   root_lock.reset();
   logger.Info("stopped", {{"exit_code", exit_code}});

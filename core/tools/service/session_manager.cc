@@ -89,6 +89,7 @@ Status SessionManager::Acquire(const std::string& session_id, Mode mode, Session
     slot = entry;
     ++slot->leases;
     slot->last_used_ms = NowMs();
+    ++acquires_;
   }
   Status status;
   t4dx::Engine* engine = nullptr;
@@ -303,6 +304,11 @@ uint64_t SessionManager::opens() const {
 uint64_t SessionManager::closes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return closes_;
+}
+
+uint64_t SessionManager::acquires() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return acquires_;
 }
 
 void SessionManager::CloseAll() {

@@ -96,8 +96,9 @@ class SessionManager {
   t4dx::Status ListSessions(std::vector<std::string>* ids);
   size_t open_count();
   size_t max_open() const { return config_.max_open; }
-  uint64_t opens() const;   // stores opened since start
-  uint64_t closes() const;  // stores closed since start (idle, evicted or shutdown)
+  uint64_t opens() const;     // stores opened since start
+  uint64_t closes() const;    // stores closed since start (idle, evicted or shutdown)
+  uint64_t acquires() const;  // Acquire calls since start (the service's store work)
 
   // Waits for every lease, closes every store, refuses leases from then on (Aborted).
   void CloseAll();
@@ -128,6 +129,7 @@ class SessionManager {
   bool closing_ = false;      // GUARDED_BY(mu_)
   uint64_t opens_ = 0;        // GUARDED_BY(mu_)
   uint64_t closes_ = 0;       // GUARDED_BY(mu_)
+  uint64_t acquires_ = 0;     // GUARDED_BY(mu_)
   std::thread reaper_;
 };
 
