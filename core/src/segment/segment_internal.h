@@ -86,6 +86,8 @@ Status ReadVerifiedBlocks(const RandomAccessFile& file, const std::string& path,
 // each (4 blocks = at most 256 KiB per open segment); it serves repeated reads of the same
 // items (a result page read again, an item and its neighbours), not random ones.
 constexpr size_t kBlockCacheBlocks = 4;
+// All readers of the process together keep at most this many bytes of verified blocks.
+constexpr uint64_t kBlockCacheProcessBytes = uint64_t{32} << 20;
 constexpr uint64_t kBlockCacheMaxSpan = 2;
 
 // kCorruption located at (path, offset) (-1: no offset). Messages read

@@ -1,6 +1,7 @@
 // SegmentReader: opens a published segment, keeps its id index in memory and reads items
 // and vectors with every block they touch verified.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -150,9 +151,19 @@ Status CheckFinite(const std::string& path, uint64_t offset, const float* v, siz
 // A few verified blocks, least recently used evicted first. Thread-safe: readers of one
 // segment share it from several threads (blocks are immutable once inserted and handed
 // out as shared_ptr, so a block evicted while a caller still parses it stays alive).
+//
+// Every cache of the process shares one byte budget (kBlockCacheProcessBytes): a block that
+// would take the total over it is not kept, so a service holding many stores with many
+// segments never holds more than that in verified blocks.
+std::atomic<uint64_t> g_block_cache_bytes{0};
+
 class BlockCache {
  public:
   using Block = std::shared_ptr<const std::string>;
+
+  ~BlockCache() {
+    for (const Slot& s : slots_) g_block_cache_bytes.fetch_sub(s.data->size());
+  }
 
   Block Lookup(int file, uint64_t block) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -173,6 +184,7 @@ class BlockCache {
       if (s.file == file && s.block == block) return;  // another thread read it too
     }
     if (slots_.size() < segment_internal::kBlockCacheBlocks) {
+      if (!Reserve(data->size(), 0)) return;
       slots_.push_back(Slot{file, block, std::move(data), ++clock_});
       return;
     }
@@ -180,8 +192,20 @@ class BlockCache {
     for (Slot& s : slots_) {
       if (s.last_use < oldest->last_use) oldest = &s;
     }
+    if (!Reserve(data->size(), oldest->data->size())) return;
     *oldest = Slot{file, block, std::move(data), ++clock_};
     stats_.evictions++;
+  }
+
+  // Takes `add` bytes of the process budget, giving back `release`; false (nothing taken)
+  // when the budget cannot hold them.
+  static bool Reserve(uint64_t add, uint64_t release) {
+    uint64_t cur = g_block_cache_bytes.load();
+    for (;;) {
+      const uint64_t next = cur - release + add;
+      if (add > release && next > segment_internal::kBlockCacheProcessBytes) return false;
+      if (g_block_cache_bytes.compare_exchange_weak(cur, next)) return true;
+    }
   }
 
   SegmentReader::BlockCacheStats Stats() {
