@@ -4,7 +4,8 @@
 // next to the native engine on the same rows (build/bin/t4dx-bench, system "t4dx") and
 // the npm package hnswlib-wasm in Chromium ("hnswlib-wasm-chromium"; its build runs in
 // browsers only). Prints one JSON line per result in t4dx-bench's format (`--out FILE`
-// appends them there too) and a table of ratios on stderr.
+// holds this run's lines: the file is replaced, as make bench replaces its own) and a
+// table of ratios on stderr.
 //
 //   npm run bench -- [--n 20000] [--nq 1000] [--ef 10,20,40,80,160,320] [--runs 3]
 //                    [--ingest-n 3000] [--batch-n 20000] [--workloads ingest,ann]
@@ -97,6 +98,10 @@ class Reporter {
     this.date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     this.command = ['npm run bench --', ...process.argv.slice(2)].join(' ');
     this.machine = machine();
+    if (opts.out) {
+      fs.mkdirSync(path.dirname(opts.out), { recursive: true });
+      fs.writeFileSync(opts.out, '');  // this run's lines only (report tables read them all)
+    }
   }
   emit(workload, system, params, figures) {
     const line = { workload, system, params, figures, machine: this.machine,
@@ -104,10 +109,7 @@ class Reporter {
     this.lines.push(line);
     const text = JSON.stringify(line);
     process.stdout.write(text + '\n');
-    if (this.opts.out) {
-      fs.mkdirSync(path.dirname(this.opts.out), { recursive: true });
-      fs.appendFileSync(this.opts.out, text + '\n');
-    }
+    if (this.opts.out) fs.appendFileSync(this.opts.out, text + '\n');
   }
 }
 
