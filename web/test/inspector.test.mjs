@@ -9,8 +9,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  DIST, OUT, damagedSnapshot, launchBrowser, loadInto, makeFixtures, newPage, problems, requireBuild, startServer, tempDir,
-  treeDigest,
+  DIST, OUT, damagedSnapshot, importItems, launchBrowser, loadInto, makeFixtures, newPage, problems, requireBuild, startServer,
+  t4dx, tempDir, treeDigest,
 } from './helpers.mjs';
 
 let root;
@@ -374,7 +374,17 @@ test('WAL view: records by op_type, paging with ] and [, record details read onc
 });
 
 test('segments table sorts by any column, by mouse and by keyboard', async () => {
-  const page = await open('healthy', 'folder');
+  // Three segments of different sizes, each import flushed on its own (the seeded stores'
+  // segment count depends on when their background flushes ran), in a folder of its own
+  // (the fixtures' bytes are checked unchanged at the end).
+  const own = tempDir();
+  const dir = path.join(own, 'sortable');
+  for (const [from, to] of [[0, 40], [40, 140], [140, 200]]) {
+    importItems(dir, from, to);
+    t4dx(['--data', dir, 'flush']);
+  }
+  const page = await newPage(browser.context, server.url);
+  await loadInto(page, { dir }, 'folder');
   await page.keyboard.press('2');
   await page.waitForSelector('[data-testid="segments-table"] tbody tr');
   const order = () => page.$$eval('[data-testid="segments-table"] tbody tr', (rs) => rs.map((r) => r.dataset.segment));
@@ -389,8 +399,10 @@ test('segments table sorts by any column, by mouse and by keyboard', async () =>
   assert.equal(await page.getAttribute('[data-testid="segments-table"] th:nth-child(3)', 'aria-sort'), 'ascending');
   const items = await page.$$eval('[data-testid="segments-table"] tbody tr td:nth-child(3)', (tds) => tds.map((t) => Number(t.textContent.replace(/,/g, ''))));
   assert.deepEqual(items, [...items].sort((a, b) => a - b));
+  assert.deepEqual(items, [40, 60, 100]);
   noPageErrors(page);
   await page.close();
+  fs.rmSync(own, { recursive: true, force: true });
 });
 
 test('a snapshot damaged after it was taken: the member digest that fails is named', async () => {
