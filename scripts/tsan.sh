@@ -73,7 +73,7 @@ if [[ ${TSAN_ALL:-0} == 1 ]]; then
   run test_env '*' || status=1
 else
   run test_engine 'ConcurrencyTest.*:ConcurrencyPosixTest.*:ReadYourWritesTest.*' || status=1
-  run test_vector 'HnswConcurrency*' || status=1
+  run test_vector 'HnswConcurrency*:HnswBulkAddTest.Concurrent*' || status=1
   run test_env '*Concurrent*' || status=1
 fi
 if grep -q 'WARNING: ThreadSanitizer' "$log"; then
