@@ -1,8 +1,9 @@
-// Recovery when files of a store cannot be read at open (EIO from the Env, not bad bytes):
-// global_index.json unreadable -> moved aside and rebuilt from the segments, nothing lost;
-// a segment unreadable that the retained WAL covers -> rebuilt from it; one the WAL no
-// longer covers -> quarantined (its bytes kept under quarantine/), the problem reported,
-// the rest of the store open and writable.
+// Recovery when files of a store cannot be read at open (EIO from the Env) or hold bad
+// bytes: global_index.json unreadable -> moved aside and rebuilt from the segments, nothing
+// lost; a segment unreadable that the retained WAL covers -> rebuilt from it; one the WAL no
+// longer covers -> the open refused, nothing changed (an I/O error may pass); one the WAL no
+// longer covers whose bytes are damaged -> quarantined (its bytes kept under quarantine/),
+// the loss reported loudly, the rest of the store open and writable.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -109,6 +110,41 @@ TEST_F(RecoveryIoErrorTest, UnreadableSegmentNotCoveredByTheWalRefusesTheOpen) {
   s = Engine::Open(Opts(), kStore, &db);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(ScanIds(db.get()).size(), 30u);
+  ASSERT_TRUE(db->Close().ok());
+}
+
+TEST_F(RecoveryIoErrorTest, DamagedSegmentNotCoveredByTheWalIsQuarantinedAndReported) {
+  MakeStore();
+  const std::string seg = JoinPath(kStore, SegmentDirName(1));
+  const std::string meta = JoinPath(seg, kSegmentMetaFile);
+  std::string bytes = testutil::ReadAll(&env_, meta);
+  ASSERT_FALSE(bytes.empty());
+  const std::string damaged = "#" + bytes.substr(1);  // no longer JSON
+  ASSERT_TRUE(testutil::WriteAll(&env_, meta, damaged).ok());
+  std::unique_ptr<Engine> db;
+  Status s = Engine::Open(Opts(), kStore, &db);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  // s0..s19 are gone (nothing holds them any more) and the store says so, loudly.
+  EXPECT_EQ(ScanIds(db.get()).size(), 10u);
+  const testutil::json report = Describe(db.get(), View::kRecoveryReport);
+  EXPECT_EQ(report.value("segments_quarantined", -1), 1) << report.dump();
+  const std::string status = Describe(db.get(), View::kStatus).dump();
+  EXPECT_TRUE(Contains(status, "seg_000001 is unreadable")) << status;
+  EXPECT_TRUE(Contains(status, "t4dx snapshot restore")) << status;
+  // The damaged bytes are kept under quarantine/, not deleted.
+  EXPECT_FALSE(env_.FileExists(seg));
+  std::string kept;
+  for (const std::string& n : Children(&env_, JoinPath(kStore, "quarantine"))) {
+    if (Contains(n, SegmentDirName(1))) kept = JoinPath(JoinPath(kStore, "quarantine"), n);
+  }
+  ASSERT_FALSE(kept.empty());
+  EXPECT_EQ(testutil::ReadAll(&env_, JoinPath(kept, kSegmentMetaFile)), damaged);
+  // The rest of the store is writable, and the next open does not report it again.
+  ASSERT_TRUE(db->Put(MakeItem("after", kDim, 99)).ok());
+  ASSERT_TRUE(db->Close().ok());
+  ASSERT_TRUE(Engine::Open(Opts(), kStore, &db).ok());
+  EXPECT_EQ(ScanIds(db.get()).size(), 11u);
+  EXPECT_EQ(Describe(db.get(), View::kRecoveryReport).value("segments_quarantined", -1), 0);
   ASSERT_TRUE(db->Close().ok());
 }
 
