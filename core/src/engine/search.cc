@@ -35,7 +35,7 @@ struct Candidate {
 
 class TopK {
  public:
-  explicit TopK(size_t k) : k_(k) {}
+  explicit TopK(size_t k) : k_(k) { heap_.reserve(k); }
   void Push(Candidate c) {
     // A NaN score (an inner product that overflows float: +inf and -inf in one sum) ranks
     // nothing and would break the heap's and sort's ordering: left out (found by fuzzing).
@@ -394,6 +394,7 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
       // need no second lookup in label_map_.
       std::vector<std::pair<uint64_t, const SegLoc*>> passed;
       const size_t keep_passed = k <= 64 ? 4 * k : 0;  // a linear scan stays short
+      passed.reserve(keep_passed);
       auto allowed = [&](uint64_t label) {
         asked++;
         auto it = label_map_.find(label);

@@ -109,14 +109,22 @@ float Score(Metric metric, const float* a, const float* b, size_t dim) {
 bool NormalizeInPlace(float* v, size_t dim) {
   // The norm is summed in double: no overflow for any finite float vector. A vector
   // holding NaN or infinity has no direction either and is left unchanged as well.
+  // kLanes partial sums, added up in a fixed order (the same bits on every host): one
+  // running sum made the additions wait on each other (~0.5 us of a 384-dim search).
+  double partial[kLanes] = {};
+  size_t i = 0;
+  for (; i + kLanes <= dim; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) partial[j] += static_cast<double>(v[i + j]) * v[i + j];
+  }
+  for (; i < dim; ++i) partial[0] += static_cast<double>(v[i]) * v[i];
   double sum = 0;
-  for (size_t i = 0; i < dim; ++i) sum += static_cast<double>(v[i]) * v[i];
+  for (size_t j = 0; j < kLanes; ++j) sum += partial[j];
   double norm = std::sqrt(sum);
   if (norm == 0 || !std::isfinite(norm)) return false;
   // Each element is divided on its own (correctly rounded, so every host gets the same
   // bits); blocks of eight let the compiler use SIMD divisions (a search normalizes its
   // query, and scalar divisions were most of that time).
-  size_t i = 0;
+  i = 0;
   for (; i + kLanes <= dim; i += kLanes) {
     double block[kLanes];
     for (size_t j = 0; j < kLanes; ++j) block[j] = static_cast<double>(v[i + j]) / norm;

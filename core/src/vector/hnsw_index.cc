@@ -35,6 +35,10 @@
 #include <type_traits>
 #include <unordered_map>
 
+#if defined(__linux__) && !defined(__EMSCRIPTEN__)
+#include <sys/mman.h>
+#endif
+
 // GCC 12 warns about its own AVX-512 intrinsics (_mm256_undefined_pd) inlined into
 // hnswlib's distance functions: a known false positive, silenced for hnswlib only.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -193,6 +197,26 @@ uint64_t RngState(const std::default_random_engine& g) {
 // by size_links_per_element_ alone) keeps every such read inside the allocation.
 void AddUpperListSlack(Graph* g) { g->size_links_per_element_ += sizeof(tableint); }
 
+// A search reads level-0 records (vector and links) of random elements across the whole
+// block: with 4 KiB pages nearly every one is a TLB miss. Asking the kernel for huge pages
+// for the block (Linux, transparent huge pages in "madvise" mode) took those misses out of
+// a search (BENCHMARKS.md, note 7). A hint only: where it is refused or unknown, nothing
+// changes. Called after the block is (re)allocated and before it is written.
+void AdviseHugePages(const Graph& g) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE) && !defined(__EMSCRIPTEN__)
+  constexpr uintptr_t kHuge = uintptr_t(2) << 20;
+  const uintptr_t start = reinterpret_cast<uintptr_t>(g.data_level0_memory_);
+  const uintptr_t bytes = uintptr_t(g.max_elements_) * g.size_data_per_element_;
+  const uintptr_t begin = (start + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (start + bytes) & ~(kHuge - 1);
+  if (start != 0 && end > begin) {
+    (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  }
+#else
+  (void)g;
+#endif
+}
+
 // Maps hnswlib's label (our slot) to our label for the caller's filter. An exception
 // from the filter must not unwind through hnswlib (its visited list would leak), so it
 // is caught here: the filter then rejects everything and Search reports the error.
@@ -284,6 +308,7 @@ Status HnswIndex::Rep::Grow(const HnswParams& params) {
   T4DX_RETURN_IF_ERROR(ResizeTables(new_capacity));
   try {
     graph->resizeIndex(new_capacity);
+    AdviseHugePages(*graph);
   } catch (const std::exception& e) {
     // resizeIndex leaves the old capacity usable when an allocation fails.
     return Status::IOError("HNSW resize to " + std::to_string(new_capacity) +
@@ -328,6 +353,7 @@ Status HnswIndex::Create(const HnswParams& params, std::unique_ptr<HnswIndex>* o
     rep->graph = std::make_unique<Graph>(rep->space.get(), capacity, params.m,
                                          params.ef_construction, params.random_seed);
     AddUpperListSlack(rep->graph.get());
+    AdviseHugePages(*rep->graph);
     // hnswlib seeds from a size_t; reseed with a value that is the same on every host.
     rep->graph->level_generator_.seed(
         static_cast<std::default_random_engine::result_type>(SeedState(params.random_seed)));
@@ -738,6 +764,7 @@ Status HnswIndex::Rep::Deserialize(std::string_view data, const HnswParams& expe
     rep->graph = std::make_unique<Graph>(rep->space.get(), capacity, params.m,
                                          params.ef_construction, params.random_seed);
     AddUpperListSlack(rep->graph.get());
+    AdviseHugePages(*rep->graph);
     FillGraph(view, rep->graph.get());
   } catch (const std::exception& e) {
     return Status::IOError(file + ": building the HNSW index failed: " + e.what());
