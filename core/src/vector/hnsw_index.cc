@@ -97,6 +97,64 @@ void SortFront(std::vector<std::pair<float, tableint>>* v, size_t from, size_t n
   std::partial_sort(v->begin() + static_cast<std::ptrdiff_t>(from), mid, v->end());
 }
 
+// The level-0 best-first walk of an unfiltered search over a graph without deleted marks:
+// the same candidates in the same order as hnswlib's searchBaseLayerST<true> (so the same
+// results), written for hosts without a prefetch instruction. WebAssembly has none, and
+// hnswlib's walk there computes each neighbour's distance right after the load that misses
+// the cache, one miss after another. This walk first reads the first word of every
+// unvisited neighbour's vector in a loop of independent loads (the CPU running the module
+// overlaps their misses), then computes the distances from cache: measured ~30% less time
+// per walk in WebAssembly (BENCHMARKS.md, WASM notes). Natively hnswlib's walk prefetches
+// and is the default (HnswParams::touching_walk).
+template <typename Queue>
+Queue TouchingWalk(const Graph& g, tableint entry, const float* query, size_t ef) {
+  Queue top;        // the ef best so far, worst on top
+  Queue candidates;  // to expand, nearest on top (negated distances)
+  hnswlib::VisitedList* vl = g.visited_list_pool_->getFreeVisitedList();
+  hnswlib::vl_type* visited = vl->mass;
+  const hnswlib::vl_type tag = vl->curV;
+  const hnswlib::DISTFUNC<float> dist = g.fstdistfunc_;
+  const void* param = g.dist_func_param_;
+  float bound = dist(query, g.getDataByInternalId(entry), param);
+  top.emplace(bound, entry);
+  candidates.emplace(-bound, entry);
+  visited[entry] = tag;
+  uint32_t touched = 0;
+  std::vector<tableint> fresh(g.maxM0_ + 1);
+  while (!candidates.empty()) {
+    const std::pair<float, tableint> c = candidates.top();
+    if (-c.first > bound) break;
+    candidates.pop();
+    const unsigned int* list = g.get_linklist0(c.second);
+    const size_t n = g.getListCount(const_cast<unsigned int*>(list));
+    const tableint* ids = reinterpret_cast<const tableint*>(list + 1);
+    size_t m = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const tableint id = ids[i];
+      if (visited[id] == tag) continue;
+      visited[id] = tag;
+      fresh[m++] = id;
+      uint32_t word;
+      std::memcpy(&word, g.getDataByInternalId(id), sizeof(word));
+      touched ^= word;
+    }
+    for (size_t i = 0; i < m; ++i) {
+      const tableint id = fresh[i];
+      const float d = dist(query, g.getDataByInternalId(id), param);
+      if (top.size() < ef || d < bound) {
+        candidates.emplace(-d, id);
+        top.emplace(d, id);
+        if (top.size() > ef) top.pop();
+        bound = top.top().first;
+      }
+    }
+  }
+  g.visited_list_pool_->releaseVisitedList(vl);
+  static volatile uint32_t sink;  // keeps the touching loads
+  sink = touched;
+  return top;
+}
+
 // An index's space: a distance kernel chosen by hnswlib, and the dimension.
 class KernelSpace final : public hnswlib::SpaceInterface<float> {
  public:
@@ -510,6 +568,7 @@ Status HnswIndex::Search(const float* query, size_t k, size_t ef,
     }
     auto walk = [&](hnswlib::BaseFilterFunctor* filter) -> Queue {
       if (filter == nullptr && g.num_deleted_ == 0) {
+        if (params_.touching_walk) return TouchingWalk<Queue>(g, cur, query, ef_used);
         return g.searchBaseLayerST<true>(cur, query, ef_used);
       }
       return g.searchBaseLayerST<false>(cur, query, ef_used, filter);
