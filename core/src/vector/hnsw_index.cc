@@ -51,6 +51,7 @@
 #pragma GCC diagnostic pop
 #endif
 #include "util/coding.h"
+#include "util/item_codec.h"
 #include "vector/distance.h"
 #include "vector/hnsw_container.h"
 
@@ -211,13 +212,6 @@ std::unique_ptr<hnswlib::SpaceInterface<float>> MakeSpace(Metric metric, uint32_
 
 bool ValidMetric(Metric m) {
   return m == Metric::kCosine || m == Metric::kInnerProduct || m == Metric::kL2;
-}
-
-bool AllFinite(const float* v, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(v[i])) return false;
-  }
-  return true;
 }
 
 // Bytes hnswlib allocates per element slot (level 0 block), computed without overflow.
