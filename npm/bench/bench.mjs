@@ -8,16 +8,22 @@
 // table of ratios on stderr.
 //
 //   npm run bench -- [--n 20000] [--nq 1000] [--ef 10,20,40,80,160,320] [--runs 3]
-//                    [--ingest-n 3000] [--batch-n 20000] [--workloads ingest,ann]
+//                    [--ingest-n 3000] [--batch-n 20000] [--search-batch 100] [--workloads ingest,ann]
 //                    [--systems node,chromium,native,hnswlib-wasm] [--data DIR]
 //                    [--native-bench BIN] [--chromium BIN] [--out FILE]
 //
 // ingest: a fresh store, sync "always", batch 1 (--ingest-n items, put) and batch 100
 //   (--batch-n items, putBatch), timed until every item is durable and searchable.
 // ann: the first --n rows loaded (PutBatch of 1000, flush, compact, indexed), then
-//   recall@10 and single-thread queries/s per --ef (200 warm-up queries, the fastest of
+//   recall@10 and single-thread queries/s per --ef (warm-up: 200 queries and 1 s; the fastest of
 //   --runs passes), and queries/s at recall@10 >= 0.95; ground truth: gt100.ibin when
-//   every row is used, else the exact answer over the first --n rows.
+//   every row is used, else the exact answer over the first --n rows. Then the same with
+//   --search-batch queries per call (0: not run): store.searchBatch() in Node
+//   ("t4dx-wasm-node-batch100") and Chromium ("t4dx-wasm-chromium-batch100", one message
+//   per batch) and hnswlib-wasm's Worker looping searchKnn ("hnswlib-wasm-chromium-batch100");
+//   their p50_ms/p99_ms are latencies of one call (of a whole batch). And workload "ann-rpc"
+//   (Chromium): per ef, the mean round trip of one search() seen by the page, the time the
+//   Worker spent on it, and the difference (postMessage, structured clone, thread wake-ups).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -27,7 +33,8 @@ import { fileURLToPath } from 'node:url';
 
 import { open } from '../dist/node.js';
 import { itemBytes, loadDataset, qpsAtRecall, recallAtK } from './data.mjs';
-import { annLoad, ingest, makeItems, t4dxSearch, timeSearches } from './workloads.js';
+import { annLoad, ingest, makeItems, t4dxSearch, t4dxSearchBatch, timeSearchBatches, timeSearches }
+  from './workloads.js';
 
 const NPM_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REPO_DIR = path.resolve(NPM_DIR, '..');
@@ -38,7 +45,7 @@ const K = 10;
 
 function parseArgs(argv) {
   const o = {
-    n: 20000, nq: 1000, ef: [10, 20, 40, 80, 160, 320], runs: 3, ingestN: 3000, batchN: 20000,
+    n: 20000, nq: 1000, ef: [10, 20, 40, 80, 160, 320], runs: 3, ingestN: 3000, batchN: 20000, searchBatch: 100,
     workloads: ['ingest', 'ann'], systems: ['node', 'chromium', 'native', 'hnswlib-wasm'],
     data: path.resolve(REPO_DIR, '..', 'shared', 'data', 'debian'),
     nativeBench: process.env.T4DX_BENCH || path.join(REPO_DIR, 'build', 'bin', 't4dx-bench'),
@@ -65,6 +72,10 @@ function parseArgs(argv) {
     else if (a === '--runs') o.runs = num(a, value());
     else if (a === '--ingest-n') o.ingestN = num(a, value());
     else if (a === '--batch-n') o.batchN = num(a, value());
+    else if (a === '--search-batch') {
+      const x = value();
+      o.searchBatch = x === '0' ? 0 : num(a, x);
+    }
     else if (a === '--workloads') o.workloads = list(value());
     else if (a === '--systems') o.systems = list(value());
     else if (a === '--data') o.data = path.resolve(value());
@@ -150,16 +161,24 @@ async function nodeAnn(ds, o) {
     const queries = [];
     for (let q = 0; q < ds.nq; q++) queries.push(ds.queries.slice(q * ds.dim, (q + 1) * ds.dim));
     const points = [];
+    const batchPoints = [];
     try {
       const search = t4dxSearch(store, K);
       for (const ef of o.ef) {
         points.push({ ef, ...(await timeSearches({ search, queries, ef, runs: o.runs })) });
         log(`ann t4dx-wasm-node ef=${ef} done`);
       }
+      if (o.searchBatch > 0) {
+        const searchBatch = t4dxSearchBatch(store, K);
+        for (const ef of o.ef) {
+          batchPoints.push({ ef, ...(await timeSearchBatches({ searchBatch, queries, ef, runs: o.runs, batch: o.searchBatch })) });
+        }
+        log(`ann t4dx-wasm-node batch ${o.searchBatch} done`);
+      }
     } finally {
       await store.close();
     }
-    return { build_s, points };
+    return { build_s, points, batchPoints };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -266,7 +285,9 @@ async function main() {
   log(`data: ${ds.nAll} rows of ${ds.dim} dims, ${ds.nq} queries, ground truth ${ds.gtSource}`);
   const rowsById = new Map(ds.items.map((it, i) => [it.id, i]));
   const ingests = [];  // {system, batch, figures}
-  const anns = [];     // {system, points, build_s}
+  const anns = [];     // {system, points, build_s, batch?}
+  const rpcTimings = [];  // Chromium search() round trips: {ef, rtt_us, worker_us, ...}
+  const batchName = (system) => `${system}-batch${o.searchBatch}`;
 
   if (doIngest) {
     for (const [n, batch] of [[o.ingestN, 1], [o.batchN, 100]]) {
@@ -297,7 +318,8 @@ async function main() {
   }
 
   if (doAnn) {
-    const annOpts = { n: ds.n, k: K, efs: o.ef, runs: o.runs, m: M, efConstruction: EF_CONSTRUCTION };
+    const annOpts = { n: ds.n, k: K, efs: o.ef, runs: o.runs, m: M, efConstruction: EF_CONSTRUCTION,
+      batch: o.searchBatch, timing: true };
     if (has('native')) {
       log(`ann native n=${ds.n}`);
       const lines = runNative(o, ['ann', '--n', String(ds.n), '--nq', String(ds.nq), '--ef', o.ef.join(','),
@@ -311,6 +333,10 @@ async function main() {
       log(`ann t4dx-wasm-node n=${ds.n}`);
       const r = await nodeAnn(ds, o);
       anns.push({ system: 't4dx-wasm-node', points: annFigures(ds, r.points, rowsById), build_s: r.build_s });
+      if (r.batchPoints.length) {
+        anns.push({ system: batchName('t4dx-wasm-node'), points: annFigures(ds, r.batchPoints, rowsById),
+          build_s: r.build_s, batch: o.searchBatch });
+      }
     }
     if (has('chromium') || has('hnswlib-wasm')) {
       await withChromium(o, ds, async (page) => {
@@ -318,11 +344,20 @@ async function main() {
           log(`ann t4dx-wasm-chromium n=${ds.n}`);
           const r = await page.evaluate((a) => window.bench.ann(a), annOpts);
           anns.push({ system: 't4dx-wasm-chromium', points: annFigures(ds, r.points, rowsById), build_s: r.build_s });
+          if (r.batchPoints.length) {
+            anns.push({ system: batchName('t4dx-wasm-chromium'), points: annFigures(ds, r.batchPoints, rowsById),
+              build_s: r.build_s, batch: o.searchBatch });
+          }
+          rpcTimings.push(...r.timings);
         }
         if (has('hnswlib-wasm')) {
           log(`ann hnswlib-wasm-chromium n=${ds.n}`);
           const r = await page.evaluate((a) => window.bench.hnswlib(a), annOpts);
           anns.push({ system: 'hnswlib-wasm-chromium', points: annFigures(ds, r.points, rowsById), build_s: r.build_s });
+          if (r.batchPoints.length) {
+            anns.push({ system: batchName('hnswlib-wasm-chromium'), points: annFigures(ds, r.batchPoints, rowsById),
+              build_s: r.build_s, batch: o.searchBatch });
+          }
         }
       });
     }
@@ -342,10 +377,14 @@ async function main() {
   }
   const curve = (s) => anns.find((a) => a.system === s)?.points;
   const nat = curve('t4dx');
-  const hw = curve('hnswlib-wasm-chromium');
+  // The hnswlib-wasm curve a t4dx Chromium curve is compared with (per call / batched).
+  const hnswlibFor = (system) => (system === 't4dx-wasm-chromium' ? curve('hnswlib-wasm-chromium')
+    : system === batchName('t4dx-wasm-chromium') ? curve(batchName('hnswlib-wasm-chromium')) : undefined);
   for (const a of anns) {
     if (a.system === 't4dx') continue;
-    const params = { ...baseParams(o, ds, ds.n), nq: ds.nq, k: K, ground_truth: ds.gtSource };
+    const hw = hnswlibFor(a.system);
+    const params = { ...baseParams(o, ds, ds.n), nq: ds.nq, k: K, ground_truth: ds.gtSource,
+      ...(a.batch ? { batch: a.batch } : {}) };
     for (const p of a.points) {
       const figures = { recall_at_10: p.recall, qps: p.qps, p50_ms: p.p50_ms, p99_ms: p.p99_ms };
       const n = nat?.find((x) => x.ef === p.ef);
@@ -364,12 +403,16 @@ async function main() {
       figures[`native_qps_at_recall_${TARGET_RECALL}`] = nq.qps;
       if (mine.qps > 0 && nq.qps > 0) figures[`native_over_wasm_qps_at_recall_${TARGET_RECALL}`] = nq.qps / mine.qps;
     }
-    if (hw && a.system === 't4dx-wasm-chromium') {
+    if (hw) {
       const h = qpsAtRecall(hw, TARGET_RECALL);
       figures[`hnswlib_wasm_qps_at_recall_${TARGET_RECALL}`] = h.qps;
       if (mine.qps > 0 && h.qps > 0) figures[`qps_ratio_to_hnswlib_wasm_at_recall_${TARGET_RECALL}`] = mine.qps / h.qps;
     }
     rep.emit('ann', a.system, { ...params, summary: true }, figures);
+  }
+  for (const t of rpcTimings) {
+    const { ef, ...figures } = t;
+    rep.emit('ann-rpc', 't4dx-wasm-chromium', { ...baseParams(o, ds, ds.n), nq: ds.nq, k: K, ef }, figures);
   }
 
   // The table.
@@ -383,16 +426,21 @@ async function main() {
     const mine = qpsAtRecall(a.points, TARGET_RECALL);
     const pts = a.points.map((p) => `ef${p.ef}:${f(p.recall, 3)}/${f(p.qps, 0)}`).join(' ');
     let ratio = '';
-    if (nat && a.system !== 't4dx' && a.system !== 'hnswlib-wasm-chromium') {
+    if (nat && a.system !== 't4dx' && !a.system.startsWith('hnswlib-wasm-chromium')) {
       const nq = qpsAtRecall(nat, TARGET_RECALL);
       if (mine.qps && nq.qps) ratio += `   native/this ${f(nq.qps / mine.qps, 2)}x`;
     }
-    if (hw && a.system === 't4dx-wasm-chromium') {
+    const hw = hnswlibFor(a.system);
+    if (hw) {
       const h = qpsAtRecall(hw, TARGET_RECALL);
       if (mine.qps && h.qps) ratio += `   this/hnswlib-wasm ${f(mine.qps / h.qps, 2)}x`;
     }
-    rows.push(`ann n=${ds.n}  ${a.system.padEnd(22)} qps@recall>=${TARGET_RECALL} ${f(mine.qps, 0).padStart(7)} (ef ${mine.ef})` +
+    rows.push(`ann n=${ds.n}  ${a.system.padEnd(30)} qps@recall>=${TARGET_RECALL} ${f(mine.qps, 0).padStart(7)} (ef ${mine.ef})` +
       `${ratio}  [recall/qps ${pts}]`);
+  }
+  for (const t of rpcTimings) {
+    rows.push(`ann-rpc ef=${t.ef}  t4dx-wasm-chromium search(): round trip ${f(t.rtt_us)} us = worker ${f(t.worker_us)} us` +
+      ` + messaging ${f(t.overhead_us)} us`);
   }
   log('summary\n  ' + rows.join('\n  '));
   const wasm = path.join(NPM_DIR, 'dist', 'wasm', 't4dx.wasm');

@@ -26,6 +26,15 @@ onmessage = async (ev) => {
         curEf = ef;
       }
       result = index.searchKnn(q, k, undefined).neighbors;
+    } else if (op === 'searchBatch') {
+      const { flat, dim, k, ef } = args;
+      if (ef !== curEf) {
+        index.setEfSearch(ef);
+        curEf = ef;
+      }
+      const n = flat.length / dim;
+      result = new Array(n);
+      for (let i = 0; i < n; i++) result[i] = index.searchKnn(flat.subarray(i * dim, (i + 1) * dim), k, undefined).neighbors;
     } else {
       throw new Error(`unknown op ${op}`);
     }

@@ -17,16 +17,22 @@ class WorkerRpc {
     this.nextId = 1;
     this.waiting = new Map();
     this.dead = null;
+    this.isReady = false;
+    this.timings = null;  // the benchmark sets an array: {rtt_ms, handler_ms} of each call
     this.ready = new Promise((resolve, reject) => {
       this.worker.onmessage = (ev) => {
         const m = ev.data;
         if (m && m.ready) {
+          this.isReady = true;
           resolve();
           return;
         }
         const w = this.waiting.get(m.id);
         if (!w) return;
         this.waiting.delete(m.id);
+        if (m.timing && w.t0 !== undefined && this.timings) {
+          this.timings.push({ rtt_ms: performance.now() - w.t0, handler_ms: m.timing.handler_ms });
+        }
         if (m.error) w.reject(errorFromJSON(m.error));
         else w.resolve(m.result);
       };
@@ -40,19 +46,55 @@ class WorkerRpc {
     });
   }
 
-  async call(method, ...args) {
-    await this.ready;
-    if (this.dead) throw this.dead;
-    const id = this.nextId++;
+  // Posts {id, method, args} (transferring `transfer`) and resolves with the result. Once
+  // the Worker is up, the message goes out in this call (no await hop before it).
+  send(method, args, transfer) {
+    if (this.dead) return Promise.reject(this.dead);
+    if (!this.isReady) return this.ready.then(() => this.send(method, args, transfer));
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, method, args });
+      const id = this.nextId++;
+      const w = { resolve, reject };
+      const msg = { id, method, args };
+      if (this.timings) {
+        msg.timing = true;
+        w.t0 = performance.now();
+      }
+      this.waiting.set(id, w);
+      try {
+        this.worker.postMessage(msg, transfer);
+      } catch (e) {  // an argument that cannot be cloned
+        this.waiting.delete(id);
+        reject(invalidArgument(`${method}: ${e && e.message ? e.message : e}`));
+      }
     });
+  }
+
+  call(method, ...args) {
+    return this.send(method, args, undefined);
   }
 
   terminate() {
     this.worker.terminate();
   }
+}
+
+// A Float32Array of its own buffer, so that postMessage copies the vector's bytes only
+// (a view's whole ArrayBuffer is cloned with it otherwise).
+function ownVector(v) {
+  return v instanceof Float32Array && v.byteLength !== v.buffer.byteLength ? v.slice() : v;
+}
+
+// searchBatch's vectors as one Float32Array, transferred (not cloned) to the Worker, when
+// every one is a Float32Array of one length; else null (sent as they are: the Worker
+// checks them and reports errors as the Node entry does).
+function packVectors(vectors) {
+  if (!Array.isArray(vectors) || vectors.length === 0) return null;
+  const dim = vectors[0] instanceof Float32Array ? vectors[0].length : -1;
+  if (dim < 0) return null;
+  for (const v of vectors) if (!(v instanceof Float32Array) || v.length !== dim) return null;
+  const flat = new Float32Array(dim * vectors.length);
+  for (let i = 0; i < vectors.length; i++) flat.set(vectors[i], i * dim);
+  return { flat, dim, count: vectors.length };
 }
 
 /** A store open in a Worker. Every method returns a Promise. */
@@ -66,8 +108,13 @@ class BrowserStore {
   putBatch(items) { return this.rpc.call('putBatch', items); }
   get(id, options) { return this.rpc.call('get', id, options); }
   delete(id) { return this.rpc.call('delete', id); }
-  search(vector, options) { return this.rpc.call('search', vector, options); }
-  explain(vector, options) { return this.rpc.call('explain', vector, options); }
+  search(vector, options) { return this.rpc.call('search', ownVector(vector), options); }
+  searchBatch(vectors, options) {
+    const packed = packVectors(vectors);
+    if (packed) return this.rpc.send('searchPacked', [packed, options], [packed.flat.buffer]);
+    return this.rpc.call('searchBatch', Array.isArray(vectors) ? vectors.map(ownVector) : vectors, options);
+  }
+  explain(vector, options) { return this.rpc.call('explain', ownVector(vector), options); }
   scan(options) { return this.rpc.call('scan', options); }
   count() { return this.rpc.call('count'); }
   flush() { return this.rpc.call('flush'); }

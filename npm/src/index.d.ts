@@ -106,6 +106,12 @@ export interface Store {
   delete(id: string): Promise<boolean>;
   /** Best first. */
   search(vector: Float32Array | number[], options?: SearchOptions): Promise<SearchHit[]>;
+  /**
+   * search() of each vector in one call (in the browser, one message to the Worker): one
+   * array of hits per vector, in order, each as search() returns it. The options apply to
+   * every query; one bad query rejects the whole call.
+   */
+  searchBatch(vectors: Array<Float32Array | number[]>, options?: SearchOptions): Promise<SearchHit[][]>;
   /** The query plan (candidates per stage, pruning, ef, timings) as JSON. */
   explain(vector: Float32Array | number[], options?: SearchOptions): Promise<any>;
   /** Live items in timestamp order. */

@@ -2,7 +2,12 @@
 // the Worker side of the browser entry. Every method returns a Promise (in Node too), so
 // code moves between hosts unchanged. Calls run one at a time in call order; maintenance
 // steps run between them (MaintenanceScheduler), never inside one.
-import { MaintenanceScheduler, T4dxError } from './core.js';
+import { MaintenanceScheduler, T4dxError, invalidArgument } from './core.js';
+
+// What search() takes as a vector (core.js toFloat32).
+function isVector(v) {
+  return Array.isArray(v) || ArrayBuffer.isView(v);
+}
 
 export class Store {
   /**
@@ -40,6 +45,23 @@ export class Store {
   get(id, options) { return this.run((s) => s.get(id, options)); }
   delete(id) { return this.run((s) => s.delete(id), true); }
   search(vector, options) { return this.run((s) => s.search(vector, options)); }
+  /**
+   * search() of every vector in one call (one queue turn; in the browser, one message):
+   * an array of hit arrays, in the order of `vectors`. The options apply to each query.
+   */
+  searchBatch(vectors, options) {
+    return this.run((s) => {
+      if (!Array.isArray(vectors)) throw invalidArgument('vectors: expected an array of vectors');
+      for (let i = 0; i < vectors.length; i++) {
+        if (!isVector(vectors[i])) {
+          throw invalidArgument(`vectors[${i}]: expected a Float32Array or an array of numbers`);
+        }
+      }
+      const out = new Array(vectors.length);
+      for (let i = 0; i < vectors.length; i++) out[i] = s.search(vectors[i], options);
+      return out;
+    });
+  }
   explain(vector, options) { return this.run((s) => s.explain(vector, options)); }
   scan(options) { return this.run((s) => s.scan(options)); }
   count() { return this.run((s) => s.count()); }

@@ -166,6 +166,15 @@ const methods = {
     }
   },
 
+  // searchBatch() of vectors packed by browser.js: {flat: Float32Array, dim, count}.
+  searchPacked(packed, options) {
+    if (!store) throw new T4dxError({ code: 'failed_precondition', message: 'store is closed' });
+    const { flat, dim, count } = packed;
+    const vectors = new Array(count);
+    for (let i = 0; i < count; i++) vectors[i] = flat.subarray(i * dim, (i + 1) * dim);
+    return store.searchBatch(vectors, options);
+  },
+
   async destroy(path) {
     const release = await acquireLock(path);
     try {
@@ -176,27 +185,45 @@ const methods = {
   },
 };
 
-const storeMethods = new Set(['put', 'putBatch', 'get', 'delete', 'search', 'explain', 'scan', 'count',
+const storeMethods = new Set(['put', 'putBatch', 'get', 'delete', 'search', 'searchBatch', 'explain', 'scan', 'count',
   'flush', 'compact', 'verify', 'stats', 'describe', 'compactWal', 'truncateWal', 'rebuildHnsw',
   'rebuildGlobalIndex', 'maintain']);
 
-self.onmessage = async (ev) => {
-  const { id, method, args = [] } = ev.data || {};
-  try {
-    let result;
-    if (methods[method]) {
-      result = await methods[method](...args);
-    } else if (storeMethods.has(method)) {
-      if (!store) throw new T4dxError({ code: 'failed_precondition', message: 'store is closed' });
-      result = await store[method](...args);
-    } else {
-      throw new T4dxError({ code: 'invalid_argument', message: `unknown method ${method}` });
-    }
-    self.postMessage({ id, result });
-  } catch (e) {
-    const error = e instanceof T4dxError ? e.toJSON()
-      : { code: (e && e.t4dxCode) || 'io_error', message: e && e.message ? e.message : String(e) };
-    self.postMessage({ id, error });
+function errorJSON(e) {
+  return e instanceof T4dxError ? e.toJSON()
+    : { code: (e && e.t4dxCode) || 'io_error', message: e && e.message ? e.message : String(e) };
+}
+
+// Starts one call; returns its Promise (store methods and methods) or throws.
+function dispatch(method, args) {
+  if (storeMethods.has(method)) {
+    if (!store) throw new T4dxError({ code: 'failed_precondition', message: 'store is closed' });
+    return store[method](...args);
   }
+  if (Object.prototype.hasOwnProperty.call(methods, method)) return methods[method](...args);
+  throw new T4dxError({ code: 'invalid_argument', message: `unknown method ${method}` });
+}
+
+// A message with `timing: true` (the benchmark's) gets `timing: {handler_ms}` back: the
+// time from the message's arrival to its result (the reply's structured clone not included).
+self.onmessage = (ev) => {
+  const m = ev.data || {};
+  const id = m.id;
+  const t0 = m.timing ? performance.now() : 0;
+  let p;
+  try {
+    p = dispatch(m.method, m.args || []);
+  } catch (e) {
+    self.postMessage({ id, error: errorJSON(e) });
+    return;
+  }
+  Promise.resolve(p).then((result) => {
+    try {
+      if (m.timing) self.postMessage({ id, result, timing: { handler_ms: performance.now() - t0 } });
+      else self.postMessage({ id, result });
+    } catch (e) {  // a result that cannot be cloned
+      self.postMessage({ id, error: errorJSON(e) });
+    }
+  }, (e) => self.postMessage({ id, error: errorJSON(e) }));
 };
 self.postMessage({ ready: true });

@@ -303,3 +303,52 @@ test('a store written natively opens in the browser, and the browser copy opens 
     execFileSync(cli, ['--data', back, 'verify', '--json'], { encoding: 'utf8' });  // exit 0 = healthy
     await page.close();
   });
+
+test('searchBatch in the browser: one message, the hits search() gives each vector; errors as T4dxErrors', { ...opts, timeout: 120000 }, async () => {
+  const page = await newPage();
+  const r = await page.evaluate(async () => {
+    try { await t4dx.destroy('sbatch'); } catch (e) { if (e.code !== 'not_found') throw e; }
+    const store = await t4dx.open({ path: 'sbatch', dim: 16, flushThreshold: 100 });
+    const items = [];
+    for (let i = 0; i < 300; i++) {
+      items.push({ id: `sb-${i}`, kind: i % 2 ? 'a' : 'b', content: `c ${i}`, embedding: vector(16, i + 1) });
+    }
+    await store.putBatch(items);
+    const flat = new Float32Array(4 * 16);
+    flat.set(vector(16, 77), 16);
+    const packed = [vector(16, 5), vector(16, 200), flat.subarray(16, 32)];  // Float32Arrays: one packed buffer
+    const mixed = [[...vector(16, 9)], vector(16, 1000)];                     // sent as they are
+    const out = { same: [], top: null, empty: null, errors: [] };
+    for (const [vectors, options] of [[packed, { k: 5 }], [packed, { k: 4, includeItems: false }],
+      [mixed, { k: 3, filter: { kind: 'a' } }], [packed, undefined]]) {
+      const batch = await store.searchBatch(vectors, options);
+      const single = [];
+      for (const v of vectors) single.push(await store.search(v, options));
+      out.same.push(JSON.stringify(batch) === JSON.stringify(single) && batch.length === vectors.length);
+    }
+    out.top = (await store.searchBatch(packed, { k: 1, includeItems: false })).map((h) => h[0].id);
+    out.empty = await store.searchBatch([], { k: 2 });
+    out.flatIntact = flat.length;  // the caller's buffers are not transferred away
+    for (const bad of [() => store.searchBatch('x'), () => store.searchBatch([vector(16, 1), 'x']),
+      () => store.searchBatch([vector(16, 1), vector(8, 1)]), () => store.searchBatch([vector(16, 1)], { k: 0 })]) {
+      try {
+        await bad();
+        out.errors.push(null);
+      } catch (e) {
+        out.errors.push({ code: e.code, isError: e instanceof t4dx.T4dxError, message: e.message });
+      }
+    }
+    await store.close();
+    await t4dx.destroy('sbatch');
+    return out;
+  });
+  assert.deepEqual(r.same, [true, true, true, true]);
+  assert.deepEqual(r.top, ['sb-4', 'sb-199', 'sb-76']);
+  assert.deepEqual(r.empty, []);
+  assert.equal(r.flatIntact, 64);
+  for (const e of r.errors) {
+    assert.ok(e && e.code === 'invalid_argument' && e.isError, JSON.stringify(r.errors));
+  }
+  assert.match(r.errors[1].message, /vectors\[1\]/);
+  await page.close();
+});
