@@ -21,6 +21,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -114,11 +115,21 @@ class EngineImpl final : public Engine {
     mutable std::shared_ptr<const std::vector<float>> vectors;
     mutable std::mutex vectors_mu;
   };
-  // Where the current version of an id lives among the segments.
+  // Where the current version of an id lives among the segments. id_data/id_size: the id's
+  // bytes in the segment's (immutable) entry header, so that a search resolving an HNSW hit
+  // reads this slot and the id's bytes, not the entry header in between (one cache miss
+  // per hit less).
   struct SegLoc {
+    SegLoc() = default;
+    SegLoc(const SegmentReader* s, uint32_t i, const SegmentEntryHeader& e)
+        : seg(s), id_data(e.id.data()), lsn(e.lsn), index(i),
+          id_size(static_cast<uint32_t>(e.id.size())), deleted(e.deleted) {}
+    std::string_view id() const { return std::string_view(id_data, id_size); }
     const SegmentReader* seg = nullptr;
-    uint32_t index = 0;
+    const char* id_data = nullptr;
     uint64_t lsn = 0;
+    uint32_t index = 0;
+    uint32_t id_size = 0;
     bool deleted = false;
   };
 

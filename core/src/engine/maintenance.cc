@@ -82,7 +82,7 @@ void EngineImpl::InstallSegment(std::shared_ptr<SegmentReader> seg,
         if (hnsw_ && hnsw_->Contains(it->second.lsn)) hnsw_->MarkDeleted(it->second.lsn);
       }
     }
-    SegLoc loc{sp, uint32_t(i), e.lsn, e.deleted};
+    SegLoc loc(sp, uint32_t(i), e);
     id_map_[e.id] = loc;
     if (!e.deleted && e.row >= 0) label_map_[e.lsn] = loc;
   }
@@ -117,7 +117,7 @@ void EngineImpl::RebuildMapsLocked() {
       auto it = id_map_.find(e.id);
       if (it != id_map_.end() && it->second.lsn >= e.lsn) continue;
       if (it != id_map_.end() && !it->second.deleted) label_map_.erase(it->second.lsn);
-      SegLoc loc{sp, uint32_t(i), e.lsn, e.deleted};
+      SegLoc loc(sp, uint32_t(i), e);
       id_map_[e.id] = loc;
       if (!e.deleted && e.row >= 0) label_map_[e.lsn] = loc;
     }

@@ -24,11 +24,11 @@ constexpr double kExactScanMaxCandidates = 1024;
 // Unfiltered searches over at most this many indexed live vectors are scored exactly.
 constexpr double kExactScanSmallStore = 1024;
 
-// A possible hit. id points into a MemTable entry or a segment's id index, both kept alive
-// by the search's shared lock: no string is copied until the k winners are known.
+// A possible hit. id views a MemTable entry's or a segment entry header's id, both kept
+// alive by the search's shared lock: no string is copied until the k winners are known.
 struct Candidate {
   float score;
-  const std::string* id = nullptr;
+  std::string_view id;
   const MemEntry* mem = nullptr;
   const SegmentReader* seg = nullptr;
   uint32_t index = 0;
@@ -54,7 +54,7 @@ class TopK {
     std::vector<Candidate> v = std::move(heap_);
     heap_.clear();
     std::sort(v.begin(), v.end(), [](const Candidate& a, const Candidate& b) {
-      return a.score != b.score ? a.score > b.score : *a.id < *b.id;
+      return a.score != b.score ? a.score > b.score : a.id < b.id;
     });
     return v;
   }
@@ -138,23 +138,21 @@ double EstimateSelectivity(const Filter& f, const SegmentMeta& m) {
 json StageJson(const char* name) { return json{{"stage", name}}; }
 
 // Brings the ids of hits into the cache before they are read one by one. The misses of
-// each level (label_map_ slot, entry header, id bytes) are started together: prefetches
-// for the slots, then real loads in short loops of independent iterations, which the CPU
-// overlaps (prefetches of the headers and id bytes were measured to arrive too late or
-// not at all on a shared VM).
+// each level (label_map_ slot, then the id's bytes, whose address the slot holds) are
+// started together: prefetches for the slots, then real loads in a short loop of
+// independent iterations, which the CPU overlaps (prefetches of the id bytes were measured
+// to arrive too late or not at all on a shared VM).
 void WarmIds(const FlatLabelMap<EngineImpl::SegLoc>& label_map, const uint64_t* labels,
              size_t n) {
   constexpr size_t kMax = 64;
   n = std::min(n, kMax);
   for (size_t i = 0; i < n; i++) label_map.Prefetch(labels[i]);
-  const std::string* ids[kMax];
+  const char* bytes[kMax];
   size_t m = 0;
   for (size_t i = 0; i < n; i++) {
     auto it = label_map.find(labels[i]);
-    if (it != label_map.end()) ids[m++] = &it->second.seg->entries()[it->second.index].id;
+    if (it != label_map.end()) bytes[m++] = it->second.id_data;
   }
-  const char* bytes[kMax];
-  for (size_t i = 0; i < m; i++) bytes[i] = ids[i]->data();  // the headers
   char touched = 0;
   for (size_t i = 0; i < m; i++) touched ^= bytes[i][0];  // the id bytes ("" has a '\0')
   volatile char sink = touched;  // keeps the loads
@@ -240,7 +238,7 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
         matched++;
         Candidate c;
         c.score = Score(metric_, q.data(), e.item.embedding.data(), q.size());
-        c.id = &e.item.id;
+        c.id = e.item.id;
         c.mem = &e;
         top.Push(std::move(c));
       });
@@ -309,7 +307,7 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
         matched++;
         Candidate c;
         c.score = Score(metric_, q.data(), vecs->data() + size_t(h.row) * seg->vector_dim(), q.size());
-        c.id = &h.id;
+        c.id = h.id;
         c.seg = seg;
         c.index = uint32_t(i);
         top.Push(std::move(c));
@@ -380,7 +378,7 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
         c.score = scores[i];
         c.seg = where[i].first;
         c.index = where[i].second;
-        c.id = &c.seg->entries()[c.index].id;
+        c.id = c.seg->entries()[c.index].id;
         top.Push(std::move(c));
       }
       act_matched += labels.size();
@@ -441,7 +439,7 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
         c.score = hh.score;
         c.seg = loc->seg;
         c.index = loc->index;
-        c.id = &c.seg->entries()[c.index].id;
+        c.id = loc->id();
         top.Push(std::move(c));
       }
       if (explain) {
@@ -469,7 +467,7 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
   for (Candidate& c : best) {
     result->hits.emplace_back();  // built in place: a SearchHit holds a whole Item
     SearchHit& h = result->hits.back();
-    h.id = *c.id;
+    h.id.assign(c.id.data(), c.id.size());
     h.score = c.score;
     if (options.include_items) {
       if (c.mem) {
