@@ -591,6 +591,73 @@ TEST_F(HnswPersistenceTest, ExplicitRebuildReportsProgress) {
 // ---------------------------------------------------------------------------------------
 // Deletes and overwrites are never returned, wherever the versions live.
 
+// Exact scans of unindexed segments keep, per segment, which entries are the current
+// versions of their ids (SegState::current). A newer segment superseding some of them, or a
+// deletion flushed into one, must show in the very next search.
+TEST(SearchVisibilityTest, UnindexedSegmentsNeverReturnSupersededVersions) {
+  constexpr uint32_t kDim = 16;
+  auto env = NewMemEnv();
+  Options o;
+  o.env = env.get();
+  o.flush_threshold_items = 100;
+  o.background_compaction = false;  // segments flushed by writers stay unindexed
+  std::unique_ptr<Engine> db;
+  ASSERT_TRUE(Engine::Open(o, "/cur", &db).ok());
+  std::mt19937_64 rng(5);
+  std::map<std::string, std::vector<float>> old_vectors;
+  auto put = [&](const std::string& id, const std::string& content) {
+    Item it;
+    it.id = id;
+    it.content = content;
+    it.timestamp = 5;
+    it.embedding = Gaussian(kDim, rng);
+    Status s = db->Put(it);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return it.embedding;
+  };
+  int filler = 0;
+  auto push_out = [&] {  // enough writes that the earlier ones are flushed
+    for (int i = 0; i < 250; i++) put("f" + std::to_string(filler++), "filler");
+  };
+  for (int i = 0; i < 100; i++) old_vectors["x" + std::to_string(i)] = put("x" + std::to_string(i), "old");
+  push_out();
+  auto search = [&](const std::vector<float>& q, SearchResult* r) {
+    SearchOptions so;
+    so.k = 5;
+    ASSERT_TRUE(db->Search(q, so, r).ok());
+  };
+  std::string plan;
+  ASSERT_TRUE(db->Explain(old_vectors["x0"], SearchOptions(), &plan).ok());
+  ASSERT_TRUE(testutil::Contains(plan, "unindexed_segments")) << plan;
+  for (auto& kv : old_vectors) {  // the old versions, found in unindexed segments
+    SearchResult r;
+    search(kv.second, &r);
+    ASSERT_FALSE(r.hits.empty());
+    EXPECT_EQ(r.hits[0].id, kv.first);
+    EXPECT_EQ(r.hits[0].item.content, "old");
+  }
+  // Overwrite x0..x29, delete x30..x59, and flush both into newer unindexed segments.
+  for (int i = 0; i < 30; i++) put("x" + std::to_string(i), "new");
+  for (int i = 30; i < 60; i++) ASSERT_TRUE(db->Delete("x" + std::to_string(i)).ok());
+  push_out();
+  ASSERT_TRUE(db->Explain(old_vectors["x0"], SearchOptions(), &plan).ok());
+  ASSERT_TRUE(testutil::Contains(plan, "unindexed_segments")) << plan;
+  for (int i = 0; i < 100; i++) {
+    const std::string id = "x" + std::to_string(i);
+    SearchResult r;
+    search(old_vectors[id], &r);
+    for (const SearchHit& h : r.hits) {
+      if (h.id != id) continue;
+      EXPECT_FALSE(i >= 30 && i < 60) << id << " was deleted and is returned";
+      EXPECT_EQ(h.item.content, i < 30 ? "new" : "old") << "an old version of " << id;
+    }
+    if (i >= 60) {
+      ASSERT_FALSE(r.hits.empty());
+      EXPECT_EQ(r.hits[0].id, id);
+    }
+  }
+}
+
 TEST(SearchVisibilityTest, DeletesAndOverwritesNeverReturned) {
   constexpr uint32_t kDim = 16;
   auto env = NewMemEnv();

@@ -113,7 +113,14 @@ class EngineImpl final : public Engine {
     size_t index_cursor = 0;
     // Vectors of an unindexed segment, read once for exact scans (null until needed).
     mutable std::shared_ptr<const std::vector<float>> vectors;
-    mutable std::mutex vectors_mu;
+    // For exact scans too: current[i] != 0 when entry i is the current version of its id
+    // among the segments (label_map_ points at it), as of label-map generation
+    // current_generation; recomputed by the first search after the maps change (a map
+    // probe per entry per search was most of an exact scan). Written under vectors_mu and
+    // a shared mu_; the maps, and so the generation, change only under an exclusive mu_.
+    mutable std::vector<uint8_t> current;
+    mutable uint64_t current_generation = ~uint64_t(0);
+    mutable std::mutex vectors_mu;  // guards vectors, current, current_generation
   };
   // Where the current version of an id lives among the segments. id_data/id_size: the id's
   // bytes in the segment's (immutable) entry header, so that a search resolving an HNSW hit
@@ -221,6 +228,8 @@ class EngineImpl final : public Engine {
   std::unordered_map<std::string, SegLoc> id_map_;
   // Live vector versions in segments. Flat: a search resolves every hit through it.
   FlatLabelMap<SegLoc> label_map_;
+  // Bumped (mu_ exclusive) whenever label_map_ changes: see SegState::current.
+  uint64_t maps_generation_ = 0;
   std::shared_ptr<HnswIndex> hnsw_;
   uint64_t last_lsn_ = 0;
   Manifest manifest_;

@@ -70,6 +70,7 @@ void EngineImpl::InstallSegment(std::shared_ptr<SegmentReader> seg,
     all_inputs_indexed = all_inputs_indexed && it->second->indexed;
     removed_ptrs.push_back(it->second->reader.get());
   }
+  maps_generation_++;
   const SegmentReader* sp = seg.get();
   const auto& entries = seg->entries();
   for (size_t i = 0; i < entries.size(); i++) {
@@ -107,6 +108,7 @@ void EngineImpl::InstallSegment(std::shared_ptr<SegmentReader> seg,
 
 // REQUIRES: mu_ exclusive. id_map_/label_map_ from scratch (open, manifest rebuild).
 void EngineImpl::RebuildMapsLocked() {
+  maps_generation_++;
   id_map_.clear();
   label_map_.clear();
   for (auto& kv : segs_) {

@@ -766,6 +766,7 @@ Status EngineImpl::Close() {
     segs_.clear();
     id_map_.clear();
     label_map_.clear();
+    maps_generation_++;
   }
   lock_.reset();
   return result;

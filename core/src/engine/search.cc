@@ -289,6 +289,7 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
       const SegmentReader* seg = st->reader.get();
       if (explain) ids.push_back(SegmentDirName(seg->id()).substr(4));
       std::shared_ptr<const std::vector<float>> vecs;
+      const auto& entries = seg->entries();
       {
         std::lock_guard<std::mutex> vl(st->vectors_mu);
         if (!st->vectors) {
@@ -297,11 +298,17 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
           st->vectors = v;
         }
         vecs = st->vectors;
+        if (st->current_generation != maps_generation_) {
+          st->current.assign(entries.size(), 0);
+          for (size_t i = 0; i < entries.size(); i++) st->current[i] = current(seg, entries[i], i);
+          st->current_generation = maps_generation_;
+        }
       }
-      const auto& entries = seg->entries();
+      // Stable until this search releases mu_ (see SegState::current).
+      const uint8_t* is_current = st->current.data();
       for (size_t i = 0; i < entries.size(); i++) {
         const SegmentEntryHeader& h = entries[i];
-        if (h.deleted || h.row < 0 || !current(seg, h, i) || shadowed(h.id)) continue;
+        if (h.deleted || h.row < 0 || !is_current[i] || shadowed(h.id)) continue;
         cand++;
         if (!header_matches(h)) continue;
         matched++;
