@@ -228,6 +228,10 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
   {
     int64_t t0 = now_us();
     uint64_t cand = 0, matched = 0;
+    // The matching entries first, then their scores: each embedding is its own heap block,
+    // so scoring in the same loop waited for one cache miss after another; with the list
+    // in hand, the next embeddings are prefetched while one is scored.
+    std::vector<const MemEntry*> hits;
     for (const MemTable* m : {mem, imm}) {
       if (!m) continue;
       m->ForEach([&](const MemEntry& e) {
@@ -235,13 +239,23 @@ Status EngineImpl::Search(const std::vector<float>& query_in, const SearchOption
         if (m == imm && mem->Find(e.item.id)) return;
         cand++;
         if (!f.Matches(e.item)) return;
-        matched++;
-        Candidate c;
-        c.score = Score(metric_, q.data(), e.item.embedding.data(), q.size());
-        c.id = e.item.id;
-        c.mem = &e;
-        top.Push(std::move(c));
+        hits.push_back(&e);
       });
+    }
+    matched = hits.size();
+    constexpr size_t kAhead = 8;
+    for (size_t i = 0; i < hits.size(); i++) {
+      if (i + kAhead < hits.size()) {
+        const char* next = reinterpret_cast<const char*>(hits[i + kAhead]->item.embedding.data());
+        __builtin_prefetch(next);
+        __builtin_prefetch(next + 64);
+      }
+      const MemEntry& e = *hits[i];
+      Candidate c;
+      c.score = Score(metric_, q.data(), e.item.embedding.data(), q.size());
+      c.id = e.item.id;
+      c.mem = &e;
+      top.Push(std::move(c));
     }
     act_considered += cand;
     act_matched += matched;
