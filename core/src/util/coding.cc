@@ -12,8 +12,6 @@ constexpr bool kLittleEndian = true;
 constexpr bool kLittleEndian = false;
 #endif
 
-inline uint8_t Byte(const char* p, int i) { return static_cast<uint8_t>(p[i]); }
-
 }  // namespace
 
 void PutFixed16(std::string* dst, uint16_t v) {
@@ -52,36 +50,6 @@ void PutFloats(std::string* dst, const float* v, size_t n) {
   }
   dst->reserve(dst->size() + n * 4);
   for (size_t i = 0; i < n; ++i) PutFloat32(dst, v[i]);
-}
-
-uint16_t DecodeFixed16(const char* p) {
-  return static_cast<uint16_t>(Byte(p, 0) | (Byte(p, 1) << 8));
-}
-
-uint32_t DecodeFixed32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | Byte(p, i);
-  return v;
-}
-
-uint64_t DecodeFixed64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | Byte(p, i);
-  return v;
-}
-
-float DecodeFloat32(const char* p) {
-  uint32_t bits = DecodeFixed32(p);
-  float v;
-  std::memcpy(&v, &bits, 4);
-  return v;
-}
-
-double DecodeFloat64(const char* p) {
-  uint64_t bits = DecodeFixed64(p);
-  double v;
-  std::memcpy(&v, &bits, 8);
-  return v;
 }
 
 void DecodeFloats(const char* p, size_t n, std::vector<float>* out) {

@@ -18,11 +18,34 @@ void PutFloat64(std::string* dst, double v);
 // Appends the floats as little-endian float32.
 void PutFloats(std::string* dst, const float* v, size_t n);
 
-uint16_t DecodeFixed16(const char* p);
-uint32_t DecodeFixed32(const char* p);
-uint64_t DecodeFixed64(const char* p);
-float DecodeFloat32(const char* p);
-double DecodeFloat64(const char* p);
+// Decoders are inline: the byte-by-byte form compiles to one load on little-endian hosts,
+// and as calls they were a quarter of opening a store (the HNSW container is decoded one
+// 32-bit word at a time: 37 million calls for 100,000 vectors of 384 dimensions).
+inline uint16_t DecodeFixed16(const char* p) {
+  const auto* b = reinterpret_cast<const uint8_t*>(p);
+  return static_cast<uint16_t>(b[0] | (b[1] << 8));
+}
+inline uint32_t DecodeFixed32(const char* p) {
+  const auto* b = reinterpret_cast<const uint8_t*>(p);
+  return static_cast<uint32_t>(b[0]) | (static_cast<uint32_t>(b[1]) << 8) |
+         (static_cast<uint32_t>(b[2]) << 16) | (static_cast<uint32_t>(b[3]) << 24);
+}
+inline uint64_t DecodeFixed64(const char* p) {
+  return static_cast<uint64_t>(DecodeFixed32(p)) |
+         (static_cast<uint64_t>(DecodeFixed32(p + 4)) << 32);
+}
+inline float DecodeFloat32(const char* p) {
+  const uint32_t bits = DecodeFixed32(p);
+  float v;
+  std::memcpy(&v, &bits, 4);
+  return v;
+}
+inline double DecodeFloat64(const char* p) {
+  const uint64_t bits = DecodeFixed64(p);
+  double v;
+  std::memcpy(&v, &bits, 8);
+  return v;
+}
 // Decodes n little-endian float32 values from p into out (resized to n).
 void DecodeFloats(const char* p, size_t n, std::vector<float>* out);
 

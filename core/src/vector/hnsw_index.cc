@@ -737,6 +737,7 @@ void FillGraph(const HnswContainerView& view, Graph* g) {
   const uint32_t dim = view.header.dim;
   const size_t n = view.elements.size();
   std::vector<float> vec(dim);
+  g->label_lookup_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const HnswContainerView::Element& e = view.elements[i];
     const tableint id = static_cast<tableint>(i);
