@@ -62,6 +62,17 @@ std::vector<float> Gaussian(uint32_t dim, std::mt19937_64& rng, float sigma = 1.
   return v;
 }
 
+// Options for a test store on env: MemTables of flush_threshold_items items; with
+// background_compaction false, nothing is indexed until Flush() (segments flushed by
+// writers stay unindexed).
+Options StoreOptions(Env* env, size_t flush_threshold_items, bool background_compaction) {
+  Options o;
+  o.env = env;
+  o.flush_threshold_items = flush_threshold_items;
+  o.background_compaction = background_compaction;
+  return o;
+}
+
 // ---------------------------------------------------------------------------------------
 // Recall with the data in every place a search must cover.
 
@@ -71,10 +82,7 @@ TEST_P(RecallTest, RecallAt10AtDefaultEf) {
   const bool clustered = GetParam();
   constexpr uint32_t kDim = 32;
   auto env = NewMemEnv();
-  Options o;
-  o.env = env.get();
-  o.flush_threshold_items = 300;
-  o.background_compaction = false;
+  Options o = StoreOptions(env.get(), 300, false);
   std::unique_ptr<Engine> db;
   ASSERT_TRUE(Engine::Open(o, "/recall", &db).ok());
   Truth truth;
@@ -155,10 +163,7 @@ class FilteredSearchTest : public ::testing::Test {
   static constexpr uint32_t kDim = 16;
   static void SetUpTestSuite() {
     env_ = NewMemEnv().release();
-    Options o;
-    o.env = env_;
-    o.flush_threshold_items = 2500;
-    o.background_compaction = false;
+    Options o = StoreOptions(env_, 2500, false);
     std::unique_ptr<Engine> db;
     ASSERT_TRUE(Engine::Open(o, "/filtered", &db).ok());
     truth_ = new Truth();
@@ -334,10 +339,7 @@ TEST_F(FilteredSearchTest, ExplainNamesEveryPart) {
 TEST(ReadYourWritesTest, ConcurrentWritersAndReader) {
   constexpr uint32_t kDim = 24;
   auto env = NewMemEnv();
-  Options o;
-  o.env = env.get();
-  o.flush_threshold_items = 64;
-  o.background_compaction = true;
+  Options o = StoreOptions(env.get(), 64, true);
   std::unique_ptr<Engine> db;
   ASSERT_TRUE(Engine::Open(o, "/ryw", &db).ok());
   // 1500 items in all: past the planner's small-store size, so the graph is used too.
@@ -591,26 +593,29 @@ TEST_F(HnswPersistenceTest, ExplicitRebuildReportsProgress) {
 // ---------------------------------------------------------------------------------------
 // Deletes and overwrites are never returned, wherever the versions live.
 
+// An item of the visibility tests: its content tells versions of one id apart.
+Item VisibilityItem(const std::string& id, const std::string& content, std::vector<float> v) {
+  Item it;
+  it.id = id;
+  it.content = content;
+  it.timestamp = 5;
+  it.embedding = std::move(v);
+  return it;
+}
+
 // Exact scans of unindexed segments keep, per segment, which entries are the current
 // versions of their ids (SegState::current). A newer segment superseding some of them, or a
 // deletion flushed into one, must show in the very next search.
 TEST(SearchVisibilityTest, UnindexedSegmentsNeverReturnSupersededVersions) {
   constexpr uint32_t kDim = 16;
   auto env = NewMemEnv();
-  Options o;
-  o.env = env.get();
-  o.flush_threshold_items = 100;
-  o.background_compaction = false;  // segments flushed by writers stay unindexed
+  Options o = StoreOptions(env.get(), 100, false);  // writers flush; nothing indexed
   std::unique_ptr<Engine> db;
   ASSERT_TRUE(Engine::Open(o, "/cur", &db).ok());
   std::mt19937_64 rng(5);
   std::map<std::string, std::vector<float>> old_vectors;
   auto put = [&](const std::string& id, const std::string& content) {
-    Item it;
-    it.id = id;
-    it.content = content;
-    it.timestamp = 5;
-    it.embedding = Gaussian(kDim, rng);
+    Item it = VisibilityItem(id, content, Gaussian(kDim, rng));
     Status s = db->Put(it);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return it.embedding;
@@ -661,21 +666,14 @@ TEST(SearchVisibilityTest, UnindexedSegmentsNeverReturnSupersededVersions) {
 TEST(SearchVisibilityTest, DeletesAndOverwritesNeverReturned) {
   constexpr uint32_t kDim = 16;
   auto env = NewMemEnv();
-  Options o;
-  o.env = env.get();
-  o.flush_threshold_items = 200;
-  o.background_compaction = false;
+  Options o = StoreOptions(env.get(), 200, false);
   std::unique_ptr<Engine> db;
   ASSERT_TRUE(Engine::Open(o, "/vis", &db).ok());
   std::mt19937_64 rng(21);
   Truth truth;
   std::map<std::string, std::vector<float>> old_vectors;  // of deleted / overwritten ids
   auto put = [&](const std::string& id, const std::string& content) {
-    Item it;
-    it.id = id;
-    it.content = content;
-    it.timestamp = 5;
-    it.embedding = Gaussian(kDim, rng);
+    Item it = VisibilityItem(id, content, Gaussian(kDim, rng));
     ASSERT_TRUE(db->Put(it).ok());
     truth.Put(it);
   };
