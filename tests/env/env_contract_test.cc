@@ -184,6 +184,26 @@ TEST_P(EnvContractTest, ReadFileToStringLargeFile) {
   EXPECT_EQ(got, big);
 }
 
+// The bytes of a whole file, mapped (POSIX) or read (the others): the same either way,
+// empty files included, and a missing file is NotFound.
+TEST_P(EnvContractTest, ReadFileViewGivesTheWholeFile) {
+  std::string big;
+  for (int i = 0; i < (1 << 20) + 5; ++i) big.push_back(static_cast<char>(i * 7));
+  ASSERT_TRUE(WriteString(env_, P("big"), big).ok());
+  ASSERT_TRUE(WriteString(env_, P("empty"), "").ok());
+  ASSERT_TRUE(WriteString(env_, P("short"), "abc").ok());
+  FileView v;
+  ASSERT_TRUE(ReadFileView(env_, P("big"), &v).ok());
+  EXPECT_TRUE(v.data == big);
+  EXPECT_EQ(v.mapping != nullptr, GetParam() == Kind::kPosix);
+  ASSERT_TRUE(ReadFileView(env_, P("empty"), &v).ok());
+  EXPECT_TRUE(v.data.empty());
+  ASSERT_TRUE(ReadFileView(env_, P("short"), &v).ok());
+  EXPECT_EQ(v.data, "abc");
+  Status s = ReadFileView(env_, P("missing"), &v);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+}
+
 TEST_P(EnvContractTest, LockIsExclusiveUntilReleased) {
   std::unique_ptr<FileLock> lock;
   ASSERT_TRUE(env_->LockFile(P("LOCK"), &lock).ok());

@@ -36,6 +36,27 @@ TEST(PosixEnvTest, NoSpaceIsReported) {
   EXPECT_NE(s.message().find("/dev/full"), std::string::npos);
 }
 
+// A mapped view outlives the file object and keeps the old bytes when the file is
+// replaced by rename, as WriteFileAtomic replaces hnsw.idx under a reader.
+TEST(PosixEnvTest, MappedViewOutlivesItsFileAndAReplace) {
+  TempDir dir;
+  Env* env = PosixEnv();
+  const std::string path = JoinPath(dir.path(), "hnsw.idx");
+  const std::string old_bytes(100000, 'o');
+  ASSERT_TRUE(WriteFileAtomic(env, path, old_bytes).ok());
+  FileView v;
+  {
+    std::unique_ptr<RandomAccessFile> f;
+    ASSERT_TRUE(env->NewRandomAccessFile(path, &f).ok());
+    ASSERT_TRUE(f->MapWhole(&v.data, &v.mapping).ok());
+  }
+  ASSERT_TRUE(WriteFileAtomic(env, path, std::string(5, 'n')).ok());
+  EXPECT_TRUE(v.data == old_bytes);
+  FileView now;
+  ASSERT_TRUE(ReadFileView(env, path, &now).ok());
+  EXPECT_EQ(now.data, "nnnnn");
+}
+
 TEST(PosixEnvTest, LockNamesTheHolderPid) {
   TempDir dir;
   Env* env = PosixEnv();

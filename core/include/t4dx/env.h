@@ -32,6 +32,16 @@ class RandomAccessFile {
   virtual Status Read(uint64_t offset, size_t n, std::string* result) const = 0;
   // Current size of the file.
   virtual Status Size(uint64_t* size) const = 0;
+  // The whole file as it is now, without copying it where the host can (a read-only
+  // memory map of the page cache natively): *data stays valid while *keep lives, also
+  // after this object is gone. kNotSupported where the host cannot (the default); callers
+  // then Read. Only for files that are replaced by rename, never truncated in place: a
+  // mapped file cut short under the reader is a fault (SIGBUS), not an error.
+  virtual Status MapWhole(std::string_view* data, std::shared_ptr<const void>* keep) const {
+    (void)data;
+    (void)keep;
+    return Status::NotSupported("this Env does not map files");
+  }
 };
 
 // A file opened for appending. Data is durable only after Sync() returns OK.
@@ -96,6 +106,20 @@ std::unique_ptr<Env> NewMemEnv();
 
 // Helpers built on the interface.
 Status ReadFileToString(Env* env, const std::string& path, std::string* data);
+
+// A whole file's bytes: mapped where the Env can (RandomAccessFile::MapWhole), else read
+// into `buffer`. `data` is valid while the FileView lives. Not copyable or movable: data
+// may point into buffer.
+struct FileView {
+  FileView() = default;
+  FileView(const FileView&) = delete;
+  FileView& operator=(const FileView&) = delete;
+  std::string_view data;
+  std::string buffer;
+  std::shared_ptr<const void> mapping;
+};
+// Same rules as MapWhole: only for files replaced by rename, never truncated in place.
+Status ReadFileView(Env* env, const std::string& path, FileView* view);
 // Writes data to path durably and atomically: path.tmp, sync, rename, sync the directory.
 Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data);
 // "a/b" from ("a", "b"); "b" if dir is empty.

@@ -192,7 +192,24 @@ class EngineImpl final : public Engine {
   Status QuarantineSegment(const ManifestSegment& ms, const Status& why);
   Status ReplayWal();
   uint64_t FirstWalLsn(size_t i, const std::vector<std::pair<uint64_t, std::string>>& files);
-  Status LoadHnsw();
+  // hnsw.idx read and verified on its own thread while the segments are opened and the
+  // WAL replayed (it needs only dim and metric, which global_index.json gives). The
+  // destructor joins, so an open that fails before LoadHnsw leaves no thread behind.
+  struct HnswPreload {
+    std::thread thread;
+    HnswParams params;
+    Status status;
+    std::unique_ptr<HnswIndex> index;
+    uint64_t covered_lsn = 0;
+    ~HnswPreload() {
+      if (thread.joinable()) thread.join();
+    }
+  };
+  // Starts *pre when threads exist and the store's dimension is already known.
+  void StartHnswPreload(HnswPreload* pre);
+  // Takes the preloaded index when it was read with the parameters the store has now;
+  // otherwise reads hnsw.idx here.
+  Status LoadHnsw(HnswPreload* pre);
   Status WriteRecoveryReport();
   std::string Quarantine(const std::string& name, const std::string& suffix);
 

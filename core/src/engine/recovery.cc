@@ -101,9 +101,11 @@ Status EngineImpl::Recover() {
     if (!s.ok()) return s;
   }
   T4DX_RETURN_IF_ERROR(LoadOrRebuildManifest());
+  HnswPreload preload;
+  StartHnswPreload(&preload);
   T4DX_RETURN_IF_ERROR(OpenSegments());
   T4DX_RETURN_IF_ERROR(ReplayWal());
-  T4DX_RETURN_IF_ERROR(LoadHnsw());
+  T4DX_RETURN_IF_ERROR(LoadHnsw(&preload));
   if (!opts_.read_only) {
     s = WalWriter::Open(env_, dir_, &wal_);
     if (!s.ok()) return s.WithContext("opening wal.jsonl for writing");
@@ -686,12 +688,31 @@ Status EngineImpl::ReplayWal() {
   return Status::OK();
 }
 
-Status EngineImpl::LoadHnsw() {
+void EngineImpl::StartHnswPreload(HnswPreload* pre) {
+  // Reading and checking a large index is as long as the rest of an open (0.2 s per
+  // 100,000 vectors of 384 dimensions): on two cores the two halves overlap. Only reads
+  // happen on that thread, so the order of the open's mutating calls is unchanged.
+  if (!kHaveThreads || dim_.load() == 0) return;
+  pre->params = MakeHnswParams();
+  pre->thread = std::thread([this, pre] {
+    pre->status = HnswIndex::Load(env_, dir_, pre->params, &pre->index, &pre->covered_lsn);
+  });
+}
+
+Status EngineImpl::LoadHnsw(HnswPreload* pre) {
+  if (pre->thread.joinable()) pre->thread.join();
   if (dim_.load() == 0) return Status::OK();
   std::unique_ptr<HnswIndex> h;
   uint64_t covered = 0;
   HnswParams p = MakeHnswParams();
-  Status s = HnswIndex::Load(env_, dir_, p, &h, &covered);
+  Status s;
+  if (pre->params.dim == p.dim && pre->params.metric == p.metric && pre->params.dim != 0) {
+    s = pre->status;
+    h = std::move(pre->index);
+    covered = pre->covered_lsn;
+  } else {
+    s = HnswIndex::Load(env_, dir_, p, &h, &covered);
+  }
   std::unique_lock<std::shared_mutex> l(mu_);
   if (s.ok()) {
     hnsw_ = std::shared_ptr<HnswIndex>(std::move(h));

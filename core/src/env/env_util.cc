@@ -10,17 +10,35 @@ Status ReadFileToString(Env* env, const std::string& path, std::string* data) {
   T4DX_RETURN_IF_ERROR(env->NewRandomAccessFile(path, &file));
   uint64_t size = 0;
   T4DX_RETURN_IF_ERROR(file->Size(&size));
+  // One read of the size found plus a byte, straight into the result (a large index file
+  // was read in 1 MiB chunks, each copied once more). A full read means the file grew
+  // meanwhile: the rest is read in chunks until a short read, so a file that grows or
+  // shrinks while it is read is fine.
   std::string result;
-  result.reserve(static_cast<size_t>(size));
-  // Read until a short read, in chunks, so a file that grows or shrinks meanwhile is fine.
-  constexpr size_t kChunk = 1 << 20;
-  std::string chunk;
-  while (true) {
-    T4DX_RETURN_IF_ERROR(file->Read(result.size(), kChunk, &chunk));
-    result += chunk;
-    if (chunk.size() < kChunk) break;
+  T4DX_RETURN_IF_ERROR(file->Read(0, static_cast<size_t>(size) + 1, &result));
+  if (result.size() > size) {
+    constexpr size_t kChunk = 1 << 20;
+    std::string chunk;
+    while (true) {
+      T4DX_RETURN_IF_ERROR(file->Read(result.size(), kChunk, &chunk));
+      result += chunk;
+      if (chunk.size() < kChunk) break;
+    }
   }
   *data = std::move(result);
+  return Status::OK();
+}
+
+Status ReadFileView(Env* env, const std::string& path, FileView* view) {
+  std::unique_ptr<RandomAccessFile> file;
+  T4DX_RETURN_IF_ERROR(env->NewRandomAccessFile(path, &file));
+  view->mapping.reset();
+  view->buffer.clear();
+  Status s = file->MapWhole(&view->data, &view->mapping);
+  if (s.code() != Status::Code::kNotSupported) return s;
+  file.reset();
+  T4DX_RETURN_IF_ERROR(ReadFileToString(env, path, &view->buffer));
+  view->data = view->buffer;
   return Status::OK();
 }
 

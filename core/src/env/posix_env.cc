@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -61,6 +63,27 @@ class PosixRandomAccessFile : public RandomAccessFile {
     struct stat st;
     if (::fstat(fd_, &st) != 0) return PosixError("stat", path_, errno);
     *size = static_cast<uint64_t>(st.st_size);
+    return Status::OK();
+  }
+
+  // MAP_POPULATE maps every page in one call: reading a 158 MB index into a buffer cost
+  // 40,000 page faults and the zeroing of each page before the copy.
+  Status MapWhole(std::string_view* data, std::shared_ptr<const void>* keep) const override {
+    uint64_t size = 0;
+    T4DX_RETURN_IF_ERROR(Size(&size));
+    if (size == 0) {
+      *data = std::string_view();
+      keep->reset();
+      return Status::OK();
+    }
+    if (size > static_cast<uint64_t>(SIZE_MAX)) {
+      return Status::NotSupported(path_ + " is larger than the address space");
+    }
+    const size_t n = static_cast<size_t>(size);
+    void* p = ::mmap(nullptr, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_, 0);
+    if (p == MAP_FAILED) return PosixError("mmap", path_, errno);
+    *data = std::string_view(static_cast<const char*>(p), n);
+    *keep = std::shared_ptr<const void>(p, [n](const void* q) { ::munmap(const_cast<void*>(q), n); });
     return Status::OK();
   }
 

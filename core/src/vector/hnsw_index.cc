@@ -848,9 +848,9 @@ Status HnswIndex::Save(Env* env, const std::string& dir, uint64_t covered_lsn) c
 Status HnswIndex::Load(Env* env, const std::string& dir, const HnswParams& expected,
                        std::unique_ptr<HnswIndex>* out, uint64_t* covered_lsn) {
   const std::string path = JoinPath(dir, kHnswContainerFile);
-  std::string data;
-  T4DX_RETURN_IF_ERROR(ReadFileToString(env, path, &data));
-  return Rep::Deserialize(data, expected, path, out, covered_lsn);
+  FileView file;  // mapped natively: the container is checked and copied from the page cache
+  T4DX_RETURN_IF_ERROR(ReadFileView(env, path, &file));
+  return Rep::Deserialize(file.data, expected, path, out, covered_lsn);
 }
 
 }  // namespace t4dx
