@@ -290,7 +290,8 @@ void Recovery(const Doc& doc, std::ostream& o) {
       << Get(r, "engine_replay_MB_per_s") << " | " << MiB(GetD(r, "peak_rss_bytes")) << " |\n";
   }
   o << "\nOpen time with the index persisted by a clean close vs rebuilt (index file "
-       "removed), each timed until the store answers searches from its index:\n\n"
+       "removed), each timed until the store answers searches from its index; each figure is "
+       "the fastest of `--runs` opens (3 by default):\n\n"
        "| system | n | open s (persisted index) | open s (rebuild) | rebuild / open | index "
        "file MiB | store bytes/vector |\n|---|---:|---:|---:|---:|---:|---:|\n";
   for (const Line* l : rows) {

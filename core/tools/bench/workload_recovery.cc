@@ -8,10 +8,12 @@
 //                     bytes / open_s). T4DX also reports its own recovery report.
 //   phase index_open  (t4dx, leveldb_hnswlib) the index persisted by a clean Close vs
 //                     rebuilt: open_s = open until searchable with the saved index,
-//                     rebuild_s = the same with the index file removed. T4DX: a store
+//                     rebuild_s = the same with the index file removed; each the
+//                     fastest of --runs opens. T4DX: a store
 //                     written anew with the default flush threshold (PutBatch of 1000);
 //                     leveldb_hnswlib: the store of the replay phase.
 #include <sys/wait.h>
+#include <algorithm>
 #include <unistd.h>
 
 #include <iostream>
@@ -88,6 +90,8 @@ int IndexPhase(Context& ctx, const std::string& system, const std::string& dir, 
   r.system = system;
   r.params = BaseParams(ctx);
   r.params["phase"] = "index_open";
+  const size_t runs = std::max<size_t>(1, ctx.flags.runs);
+  r.params["runs"] = runs;
   json& fig = r.figures;
   if (system == "t4dx") {
     // A store as users have it: written with the default flush threshold (so the WAL
@@ -106,11 +110,23 @@ int IndexPhase(Context& ctx, const std::string& system, const std::string& dir, 
     if (s.ok()) s = db->Close();
     db.reset();
     fig["wal_bytes_retained"] = FilesBytes(idir, ".jsonl");
-    double open_s = 0, searchable_s = 0, r_open_s = 0, r_searchable_s = 0;
-    if (s.ok()) s = TimedT4dxOpen(ctx, idir, &open_s, &searchable_s);
+    // Each open is timed --runs times and the fastest counts, as for searches: a single
+    // open of a few tenths of a second moved by 2x between runs on the shared VM.
+    double open_s = 1e300, searchable_s = 1e300, r_open_s = 1e300, r_searchable_s = 1e300;
+    for (size_t run = 0; s.ok() && run < runs; ++run) {
+      double o = 0, so = 0;
+      s = TimedT4dxOpen(ctx, idir, &o, &so);
+      open_s = std::min(open_s, o);
+      searchable_s = std::min(searchable_s, so);
+    }
     fig["index_file_bytes"] = FilesBytes(idir, "hnsw.idx");
-    RemoveAll(idir + "/hnsw.idx");
-    if (s.ok()) s = TimedT4dxOpen(ctx, idir, &r_open_s, &r_searchable_s);
+    for (size_t run = 0; s.ok() && run < runs; ++run) {
+      RemoveAll(idir + "/hnsw.idx");  // each Close saves it again
+      double o = 0, so = 0;
+      s = TimedT4dxOpen(ctx, idir, &o, &so);
+      r_open_s = std::min(r_open_s, o);
+      r_searchable_s = std::min(r_searchable_s, so);
+    }
     if (!s.ok()) {
       ctx.out.Note("recovery t4dx index phase: " + s.ToString());
       return 1;
@@ -124,23 +140,29 @@ int IndexPhase(Context& ctx, const std::string& system, const std::string& dir, 
     DropDir(ctx, idir);
   } else {
     // leveldb_hnswlib: Close saves hnsw.bin; Open loads it, or rebuilds from LevelDB.
+    // The fastest of --runs opens of each kind counts, as for T4DX.
     Status s = store->Close();
-    std::unique_ptr<Store> again = NewStore(system);
-    double t0 = Now();
-    if (s.ok()) s = again->Open(Config(ctx, dir));
-    double open_s = Now() - t0;
-    if (s.ok()) s = again->Close();
-    fig["index_file_bytes"] = FilesBytes(dir, "hnsw.bin");
-    RemoveAll(dir + "/hnsw.bin");
-    again = NewStore(system);
-    t0 = Now();
-    if (s.ok()) s = again->Open(Config(ctx, dir));
-    double rebuild_s = Now() - t0;
-    if (s.ok()) {
-      fig["index_rebuilt_vectors"] = again->Extra().value("index_rebuilt_vectors", 0);
-      again->Close();
-      RemoveAll(dir + "/hnsw.bin");
+    double open_s = 1e300, rebuild_s = 1e300;
+    for (size_t run = 0; s.ok() && run < runs; ++run) {
+      std::unique_ptr<Store> again = NewStore(system);
+      double t0 = Now();
+      s = again->Open(Config(ctx, dir));
+      open_s = std::min(open_s, Now() - t0);
+      if (s.ok()) s = again->Close();
     }
+    fig["index_file_bytes"] = FilesBytes(dir, "hnsw.bin");
+    for (size_t run = 0; s.ok() && run < runs; ++run) {
+      RemoveAll(dir + "/hnsw.bin");
+      std::unique_ptr<Store> again = NewStore(system);
+      double t0 = Now();
+      s = again->Open(Config(ctx, dir));
+      rebuild_s = std::min(rebuild_s, Now() - t0);
+      if (s.ok()) {
+        fig["index_rebuilt_vectors"] = again->Extra().value("index_rebuilt_vectors", 0);
+        s = again->Close();
+      }
+    }
+    RemoveAll(dir + "/hnsw.bin");
     if (!s.ok()) {
       ctx.out.Note("recovery leveldb_hnswlib index phase: " + s.ToString());
       return 1;
