@@ -130,6 +130,23 @@ TEST(WalRecordTest, GoldenLine) {
   EXPECT_NE(expected.find("\"checksum\":\"fac90ee2b02e2f2d\"}"), std::string::npos) << expected;
 }
 
+// The write path encodes the items on each writer's thread and frames them in the group
+// commit's leader (EncodeWalItems + EncodeWalItemsRecord): the same bytes as one call.
+TEST(WalRecordTest, TwoStepEncodingIsTheSameLine) {
+  for (const WalRecord& r : {PutRecord(42, 8), BatchRecord(100, 5, 3), BatchRecord(7, 1, 2)}) {
+    std::string items;
+    EncodeWalItems(r.items, &items);
+    std::string line = "prefix";
+    EncodeWalItemsRecord(r.lsn, r.timestamp, r.op, r.items.size(), items, &line);
+    EXPECT_EQ(line, "prefix" + Line(r));
+    WalRecord out;
+    std::string reason;
+    EXPECT_TRUE(DecodeWalRecord(std::string_view(line).substr(6, line.size() - 7), &out, &reason))
+        << reason;
+    EXPECT_EQ(out.last_lsn(), r.last_lsn());
+  }
+}
+
 TEST(WalRecordTest, EmbeddingExactBits) {
   std::vector<float> values = {
       0.0f,

@@ -147,8 +147,9 @@ class EngineImpl final : public Engine {
   enum class WriteKind : uint8_t { kData, kFreeze, kSync };
   struct Writer {
     WriteKind kind = WriteKind::kData;
-    const std::vector<Item>* items = nullptr;  // kData put/batch
-    std::string delete_id;                     // kData delete
+    std::vector<Item>* items = nullptr;  // kData put/batch; moved into the MemTable
+    std::string items_json;              // their WAL encoding, made by the caller's thread
+    std::string delete_id;               // kData delete
     bool is_delete = false;
     bool batch = false;
     Status status;

@@ -43,6 +43,7 @@ Status EngineImpl::Put(const Item& item, uint64_t* lsn) {
   PrepareItem(&items[0]);
   Writer w;
   w.items = &items;
+  EncodeWalItems(items, &w.items_json);
   s = Enqueue(&w);
   if (s.ok()) {
     stat_puts_++;
@@ -82,6 +83,7 @@ Status EngineImpl::PutBatch(const std::vector<Item>& in, uint64_t* last_lsn) {
   Writer w;
   w.items = &items;
   w.batch = true;
+  EncodeWalItems(items, &w.items_json);
   s = Enqueue(&w);
   if (s.ok()) {
     stat_batches_++;
@@ -124,10 +126,7 @@ Status EngineImpl::Enqueue(Writer* w) {
     for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
       Writer* o = *it;
       if (o->kind != WriteKind::kData) break;
-      if (o->items) {
-        for (const Item& item : *o->items)
-          bytes += item.content.size() + item.embedding.size() * 6 + 256;
-      }
+      bytes += o->items_json.size() + 256;
       if (bytes > kMaxGroupBytes) break;
       group.push_back(o);
     }
@@ -193,23 +192,30 @@ Status EngineImpl::WriteGroup(std::vector<Writer*>& group) {
   }
   if (ok_writers.empty()) return Status::OK();
 
+  // The items' JSON was encoded by each writer's own thread (Put, PutBatch): the leader
+  // only frames it with the LSN and the checksum.
   std::string lines;
+  size_t line_bytes = 0;
+  for (Writer* g : ok_writers) line_bytes += g->items_json.size() + 160;
+  lines.reserve(line_bytes);
   int64_t now = clock_->NowUnixMillis();
   for (Writer* g : ok_writers) {
-    WalRecord r;
-    r.lsn = lsn + 1;
-    r.timestamp = now;
+    g->first_lsn = lsn + 1;
     if (g->is_delete) {
+      WalRecord r;
+      r.lsn = g->first_lsn;
+      r.timestamp = now;
       r.op = WalOp::kDelete;
       r.id = g->delete_id;
+      EncodeWalRecord(r, &lines);
+      g->last_lsn = g->first_lsn;
     } else {
-      r.op = g->batch ? WalOp::kBatch : WalOp::kPut;
-      r.items = *g->items;
+      const size_t count = g->items->size();
+      EncodeWalItemsRecord(g->first_lsn, now, g->batch ? WalOp::kBatch : WalOp::kPut, count,
+                           g->items_json, &lines);
+      g->last_lsn = g->first_lsn + count - 1;
     }
-    g->first_lsn = r.lsn;
-    g->last_lsn = r.last_lsn();
-    lsn = r.last_lsn();
-    EncodeWalRecord(r, &lines);
+    lsn = g->last_lsn;
   }
   uint64_t before = wal_->active_bytes();
   s = wal_->AddLines(lines, ok_writers.front()->first_lsn, lsn);
@@ -250,9 +256,9 @@ Status EngineImpl::WriteGroup(std::vector<Writer*>& group) {
         mem_->Apply(std::move(e));
       } else {
         uint64_t l2 = g->first_lsn;
-        for (const Item& item : *g->items) {
+        for (Item& item : *g->items) {  // the writer waits and uses only the count after
           MemEntry e;
-          e.item = item;
+          e.item = std::move(item);
           e.lsn = l2++;
           mem_->Apply(std::move(e));
         }

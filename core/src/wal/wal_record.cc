@@ -434,43 +434,71 @@ uint64_t WalRecord::last_lsn() const {
   return lsn;
 }
 
-void EncodeWalRecord(const WalRecord& r, std::string* out) {
-  const size_t start = out->size();
+namespace {
+
+void AppendRecordHead(uint64_t lsn, int64_t timestamp, WalOp op, std::string* out) {
   out->append("{\"v\":");
   out->append(std::to_string(kWalFormatVersion));
   out->append(",\"lsn\":");
-  out->append(std::to_string(r.lsn));
+  out->append(std::to_string(lsn));
   out->append(",\"timestamp\":");
-  out->append(std::to_string(r.timestamp));
+  out->append(std::to_string(timestamp));
   out->append(",\"op_type\":\"");
-  out->append(WalOpName(r.op));
+  out->append(WalOpName(op));
   out->push_back('"');
-  switch (r.op) {
-    case WalOp::kPut:
-      assert(r.items.size() == 1);
-      out->append(",\"item\":");
-      AppendItemJsonExact(r.items.empty() ? Item() : r.items[0], true, out);
-      break;
-    case WalOp::kDelete:
-      out->append(",\"id\":");
-      json_util::AppendString(out, r.id);
-      break;
-    case WalOp::kBatch:
-      assert(!r.items.empty());
-      out->append(",\"lsn_last\":");
-      out->append(std::to_string(r.last_lsn()));
-      out->append(",\"items\":[");
-      for (size_t i = 0; i < r.items.size(); ++i) {
-        if (i > 0) out->push_back(',');
-        AppendItemJsonExact(r.items[i], true, out);
-      }
-      out->push_back(']');
-      break;
-  }
+}
+
+void AppendRecordChecksum(size_t start, std::string* out) {
   const uint64_t h = Hash64(out->data() + start, out->size() - start);
   out->append(kWalChecksumField);
   out->append(HashHex(h));
   out->append("\"}\n");
+}
+
+}  // namespace
+
+void EncodeWalItems(const std::vector<Item>& items, std::string* out) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendItemJsonExact(items[i], true, out);
+  }
+}
+
+void EncodeWalItemsRecord(uint64_t lsn, int64_t timestamp, WalOp op, size_t count,
+                          std::string_view items_json, std::string* out) {
+  assert(op != WalOp::kDelete && count >= 1 && (op == WalOp::kBatch || count == 1));
+  const size_t start = out->size();
+  AppendRecordHead(lsn, timestamp, op, out);
+  if (op == WalOp::kPut) {
+    out->append(",\"item\":");
+    out->append(items_json);
+  } else {
+    out->append(",\"lsn_last\":");
+    out->append(std::to_string(lsn + count - 1));
+    out->append(",\"items\":[");
+    out->append(items_json);
+    out->push_back(']');
+  }
+  AppendRecordChecksum(start, out);
+}
+
+void EncodeWalRecord(const WalRecord& r, std::string* out) {
+  if (r.op == WalOp::kDelete) {
+    const size_t start = out->size();
+    AppendRecordHead(r.lsn, r.timestamp, r.op, out);
+    out->append(",\"id\":");
+    json_util::AppendString(out, r.id);
+    AppendRecordChecksum(start, out);
+    return;
+  }
+  assert(r.op == WalOp::kBatch ? !r.items.empty() : r.items.size() == 1);
+  std::string items;
+  if (r.op == WalOp::kPut) {
+    AppendItemJsonExact(r.items.empty() ? Item() : r.items[0], true, &items);
+  } else {
+    EncodeWalItems(r.items, &items);
+  }
+  EncodeWalItemsRecord(r.lsn, r.timestamp, r.op, r.last_lsn() - r.lsn + 1, items, out);
 }
 
 bool CheckWalLineChecksum(std::string_view line, std::string* reason) {

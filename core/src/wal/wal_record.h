@@ -27,6 +27,16 @@ struct WalRecord {
 // Appends the line for r, including the checksum and the trailing '\n'.
 void EncodeWalRecord(const WalRecord& r, std::string* out);
 
+// EncodeWalRecord in two steps, so that the costly part runs on each writer's own thread
+// before the group commit and only the rest in the leader: EncodeWalItems appends the
+// items' JSON, comma-separated (the part of a put or batch line that does not depend on
+// the LSN); EncodeWalItemsRecord appends the line around it. The bytes are exactly
+// EncodeWalRecord's for the same record (tests/wal/wal_record_test.cc).
+void EncodeWalItems(const std::vector<Item>& items, std::string* out);
+// op is kPut (count 1) or kBatch (count >= 1); items_json is EncodeWalItems' output.
+void EncodeWalItemsRecord(uint64_t lsn, int64_t timestamp, WalOp op, size_t count,
+                          std::string_view items_json, std::string* out);
+
 // Decodes one line (without its '\n'). On failure returns false with a reason such as
 // "checksum mismatch (stored 0123..., computed 4567...)", "invalid JSON at column 17",
 // "missing field op_type", "embedding_b64 is not valid base64".
