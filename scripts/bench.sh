@@ -49,6 +49,11 @@ step fresh fresh "${N_SEARCH[@]}"
 step ingest-always ingest --n "$N_DURABLE" --sync always --threads 1,4 --batch 1
 step ingest-batch100 ingest --n "$N_BATCH" --sync always --threads 1,4 --batch 100
 step ingest-interval-none ingest --n "$N_FAST" --sync interval,none --threads 1,4 --batch 1
+# The storage write path alone: the same items without embeddings (no index to build).
+step ingest-novectors-batch1 ingest --n "$N_DURABLE" --sync always --threads 4 --batch 1 \
+  --no-vectors --systems t4dx,leveldb,rocksdb,sqlite
+step ingest-novectors-batch100 ingest --n "$N_BATCH" --sync always --threads 4 --batch 100 \
+  --no-vectors --systems t4dx,leveldb,rocksdb,sqlite
 step mixed mixed --n "$N_MIXED" --duration "$MIXED_S" --threads 1,4 --sync always
 step recovery recovery --n "$N_RECOVERY"
 

@@ -86,6 +86,7 @@ bool ParseFlags(int argc, char** argv, Flags* f, std::string* error) {
     if (a == "--json") { boolean(&f->json); continue; }
     if (a == "--keep") { boolean(&f->keep); continue; }
     if (a == "--skip-rebuild") { boolean(&f->skip_rebuild); continue; }
+    if (a == "--no-vectors") { boolean(&f->no_vectors); continue; }
     if (!has_inline) {
       if (i + 1 >= argc) {
         *error = a + ": missing value";
@@ -204,6 +205,8 @@ filtered    --filter-key KEY (default: section with --items, else bucket)
             --selectivity 0.01,0.1,0.5
 writes      --sync always|interval|none (a list runs each) --interval-ms 100
             --threads 1,4 (a list runs each) --batch 1
+            --no-vectors (ingest: the same items without embeddings, every system; the
+            storage write path alone, for comparison)
 fresh       --fresh-items 1000 --segments 4 --segment-items 1000
 mixed       --duration 10 --mixed-ef 64
 run         --systems t4dx,hnswlib,leveldb,rocksdb,sqlite,leveldb_hnswlib

@@ -32,7 +32,7 @@ struct Flags {
   size_t ef_construction = 200;
   std::vector<size_t> ef = {10, 20, 40, 80, 160, 320};
   size_t k = 10;
-  size_t build_threads = 1;  // plain hnswlib build threads (the engine builds on one)
+  size_t build_threads = 1;  // plain hnswlib build threads (the engine: one per core, HnswBulkAdd)
   size_t runs = 3;           // timed passes over the queries per point; the fastest counts
 
   // ---- filtered ----
@@ -44,6 +44,7 @@ struct Flags {
   uint32_t interval_ms = 100;
   std::vector<size_t> threads = {1};
   size_t batch = 1;  // items per write call
+  bool no_vectors = false;  // ingest: the items without their embeddings (the storage path alone)
 
   // ---- fresh ----
   size_t fresh_items = 1000;

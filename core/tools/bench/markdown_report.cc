@@ -229,14 +229,18 @@ void Ingest(const Doc& doc, std::ostream& o) {
        "caused to be written to storage (`/proc/self/io`) / bytes ingested; space = store "
        "size / bytes ingested. `hnswlib` = vectors alone, nothing durable. Flush items/s "
        "(T4DX) = entries written per second spent flushing MemTables to segments, from "
-       "the store's compaction history; stall ms = writers waiting for a flush.\n\n"
+       "the store's compaction history; stall ms = writers waiting for a flush. Rows marked "
+       "(no vectors): the same items without embeddings (`--no-vectors`), the storage write "
+       "path alone; they do not count for the targets.\n\n"
        "| system | sync | threads | batch | n | items/s | MB/s | acked after s | total s | "
        "write amp. | space amp. | disk bytes/vector | peak RSS MiB | flush items/s | "
        "stall ms |\n"
        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const Line* l : rows) {
     const Result& r = l->r;
-    o << "| " << r.system << " | " << Get(r, "sync") << " | " << Get(r, "threads") << " | "
+    const bool no_vectors = !r.params.value("vectors", true);
+    o << "| " << r.system << (no_vectors ? " (no vectors)" : "") << " | " << Get(r, "sync")
+      << " | " << Get(r, "threads") << " | "
       << Get(r, "batch") << " | " << Get(r, "n") << " | " << Get(r, "items_per_s") << " | "
       << Get(r, "MB_per_s", 2) << " | " << Get(r, "ack_seconds", 2) << " | "
       << Get(r, "seconds", 2) << " | " << Get(r, "write_amplification", 2) << " | "
@@ -382,7 +386,8 @@ void Targets(const Doc& doc, std::ostream& o) {
     auto rows = doc.Select("ingest");
     std::vector<std::string> batches;
     for (const Line* l : rows) {
-      if (l->r.system == "t4dx" && Get(l->r, "sync") == "always" && GetD(l->r, "threads") == 4) {
+      if (l->r.system == "t4dx" && Get(l->r, "sync") == "always" && GetD(l->r, "threads") == 4 &&
+          l->r.params.value("vectors", true)) {
         std::string b = Get(l->r, "batch");
         if (std::find(batches.begin(), batches.end(), b) == batches.end()) batches.push_back(b);
       }
@@ -393,7 +398,8 @@ void Targets(const Doc& doc, std::ostream& o) {
     }
     for (auto& b : batches) {
       auto match = [&](const Result& r) {
-        return Get(r, "sync") == "always" && GetD(r, "threads") == 4 && Get(r, "batch") == b;
+        return Get(r, "sync") == "always" && GetD(r, "threads") == 4 && Get(r, "batch") == b &&
+               r.params.value("vectors", true);
       };
       const Line* t = Find(rows, "t4dx", match);
       const Line* lv = Find(rows, "leveldb", match);
@@ -563,6 +569,7 @@ void IngestPlot(const std::string& dir, const std::vector<const Line*>& rows) {
   std::map<std::pair<std::string, std::string>, double> v;
   for (const Line* l : rows) {
     const Result& r = l->r;
+    if (!r.params.value("vectors", true)) continue;  // --no-vectors rows: the table only
     std::string col = Get(r, "sync") + " b" + Get(r, "batch") + " t" + Get(r, "threads");
     if (std::find(systems.begin(), systems.end(), r.system) == systems.end()) {
       systems.push_back(r.system);

@@ -61,6 +61,7 @@ class LevelDbHnswStore final : public Store {
     T4DX_RETURN_IF_ERROR(kv_.Write(items));
     std::string error;
     for (const auto& it : items) {
+      if (it.embedding.empty()) continue;  // nothing to index (ingest --no-vectors)
       int64_t old;
       uint64_t label = labels_.Assign(it.id, &old);
       if (!index_->Add(it.embedding.data(), label, &error)) return Status::IOError(error);

@@ -21,6 +21,11 @@ int RunOne(Context& ctx, const std::string& system, SyncMode sync, size_t thread
   std::string dir = FreshDir(ctx, "ingest-" + system);
   auto batches = MakeBatches(d, 0, d.n, f.batch);
   size_t bytes_in = vectors_only ? d.n * size_t(d.dim) * 4 : d.TotalItemBytes(0, d.n);
+  if (f.no_vectors) {
+    for (auto& b : batches)
+      for (t4dx::Item& item : b) item.embedding.clear();
+    bytes_in -= d.n * size_t(d.dim) * 4;
+  }
 
   Result r;
   r.workload = "ingest";
@@ -30,6 +35,7 @@ int RunOne(Context& ctx, const std::string& system, SyncMode sync, size_t thread
   r.params["threads"] = threads;
   r.params["batch"] = f.batch;
   if (vectors_only) r.params["vectors_only"] = true;
+  if (f.no_vectors) r.params["vectors"] = false;
 
   MemoryProbe mem;
   mem.Start();
@@ -114,6 +120,10 @@ int RunIngest(Context& ctx) {
     if (!NewStore(system)) {
       ctx.out.Note("ingest: unknown system '" + system + "'");
       rc = 1;
+      continue;
+    }
+    if (ctx.flags.no_vectors && system == "hnswlib") {
+      ctx.out.Note("ingest --no-vectors: hnswlib skipped (it stores vectors only)");
       continue;
     }
     for (SyncMode sync : ctx.flags.sync) {
