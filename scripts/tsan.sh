@@ -3,7 +3,8 @@
 #
 #   scripts/tsan.sh            engine concurrency tests (writers + searches + flush +
 #                              compaction + index rebuild at once, group commit, read-your-
-#                              writes), hnswlib adapter concurrency, Env concurrency
+#                              writes, the index loaded beside the replay at open), hnswlib
+#                              adapter concurrency, Env concurrency
 #   TSAN_ALL=1 scripts/tsan.sh every test of test_engine, test_vector and test_env (slow)
 #
 # Knobs: BUILD_TSAN=build-tsan, JOBS=2. Any report fails the run (halt_on_error=1); the
@@ -72,7 +73,11 @@ if [[ ${TSAN_ALL:-0} == 1 ]]; then
   run test_vector '*' || status=1
   run test_env '*' || status=1
 else
-  run test_engine 'ConcurrencyTest.*:ConcurrencyPosixTest.*:ReadYourWritesTest.*' || status=1
+  # HnswPersistenceTest.RoundTrip*: the open loads hnsw.idx on a thread beside the replay.
+  # (The other HnswPersistenceTest cases build a second index in the same process, which
+  # trips the lock-order detector on reused mutex memory as described above; they are
+  # race-free under TSAN_ALL=1.)
+  run test_engine 'ConcurrencyTest.*:ConcurrencyPosixTest.*:ReadYourWritesTest.*:HnswPersistenceTest.RoundTrip*' || status=1
   run test_vector 'HnswConcurrency*:HnswBulkAddTest.Concurrent*' || status=1
   run test_env '*Concurrent*' || status=1
 fi
