@@ -1,6 +1,7 @@
 // IoFaultEnv: an in-memory Env whose reads and closes can be made to fail, per path, for
 // tests of I/O error branches that FaultInjectionEnv (mutating calls only) cannot reach:
-// GetFileSize, NewRandomAccessFile, RandomAccessFile::Read and WritableFile::Close.
+// GetFileSize, NewRandomAccessFile, RandomAccessFile::Read and MapWhole, and
+// WritableFile::Close.
 // Faults are set and cleared between calls; not for use from several threads at once.
 #pragma once
 
@@ -22,6 +23,9 @@ class IoFaultEnv : public Env {
 
   // Paths whose GetFileSize / NewRandomAccessFile / Read fail with EIO (kIOError).
   std::set<std::string> fail_size, fail_open, fail_read;
+  // Paths whose RandomAccessFile::MapWhole fails with EIO (as mmap can on some file
+  // systems); every other path is not mappable (kNotSupported), as in MemEnv.
+  std::set<std::string> fail_map;
   // When set, Close() of every writable file fails with EIO (the data stays written).
   bool fail_close = false;
 
@@ -74,6 +78,10 @@ class IoFaultEnv : public Env {
       return f_->Read(offset, n, result);
     }
     Status Size(uint64_t* size) const override { return f_->Size(size); }
+    Status MapWhole(std::string_view* data, std::shared_ptr<const void>* keep) const override {
+      if (env_->fail_map.count(path_)) return Status::IOError(path_ + ": injected mmap error");
+      return f_->MapWhole(data, keep);
+    }
 
    private:
     IoFaultEnv* env_;

@@ -3,7 +3,8 @@
 // lost; a segment unreadable that the retained WAL covers -> rebuilt from it; one the WAL no
 // longer covers -> the open refused, nothing changed (an I/O error may pass); one the WAL no
 // longer covers whose bytes are damaged -> quarantined (its bytes kept under quarantine/),
-// the loss reported loudly, the rest of the store open and writable.
+// the loss reported loudly, the rest of the store open and writable; hnsw.idx that cannot
+// be mapped -> read instead.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -73,6 +74,24 @@ TEST_F(RecoveryIoErrorTest, UnreadableGlobalIndexIsMovedAsideAndRebuilt) {
   // The unreadable file is kept, not deleted.
   EXPECT_FALSE(Children(&env_, JoinPath(kStore, "quarantine")).empty());
   ASSERT_TRUE(db->Put(MakeItem("after", kDim, 99)).ok());
+  ASSERT_TRUE(db->Close().ok());
+}
+
+// hnsw.idx is mapped where the Env can; a mapping that fails (as mmap can on some file
+// systems) is not a damaged index: the file is read instead, loaded, and kept.
+TEST_F(RecoveryIoErrorTest, IndexThatCannotBeMappedIsReadInstead) {
+  MakeStore();
+  const std::string index = JoinPath(kStore, "hnsw.idx");
+  ASSERT_TRUE(env_.FileExists(index));
+  env_.fail_map.insert(index);
+  std::unique_ptr<Engine> db;
+  Status s = Engine::Open(Opts(), kStore, &db);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(Describe(db.get(), View::kRecoveryReport)["hnsw_loaded"].get<bool>())
+      << Describe(db.get(), View::kRecoveryReport).dump();
+  EXPECT_TRUE(env_.FileExists(index));
+  EXPECT_TRUE(Children(&env_, JoinPath(kStore, "quarantine")).empty());
+  EXPECT_EQ(ScanIds(db.get()).size(), 30u);
   ASSERT_TRUE(db->Close().ok());
 }
 

@@ -34,8 +34,10 @@ Status ReadFileView(Env* env, const std::string& path, FileView* view) {
   T4DX_RETURN_IF_ERROR(env->NewRandomAccessFile(path, &file));
   view->mapping.reset();
   view->buffer.clear();
-  Status s = file->MapWhole(&view->data, &view->mapping);
-  if (s.code() != Status::Code::kNotSupported) return s;
+  // Any failure to map (an Env without mapping, a file system without mmap, no address
+  // space) falls back to reading: only a failed read is an error.
+  if (file->MapWhole(&view->data, &view->mapping).ok()) return Status::OK();
+  view->mapping.reset();
   file.reset();
   T4DX_RETURN_IF_ERROR(ReadFileToString(env, path, &view->buffer));
   view->data = view->buffer;
