@@ -5,22 +5,22 @@
 
 namespace t4dx {
 
-Status ReadFileToString(Env* env, const std::string& path, std::string* data) {
-  std::unique_ptr<RandomAccessFile> file;
-  T4DX_RETURN_IF_ERROR(env->NewRandomAccessFile(path, &file));
+namespace {
+
+// All of an open file. One read of the size found plus a byte, straight into the result (a
+// large index file was read in 1 MiB chunks, each copied once more). A full read means the
+// file grew meanwhile: the rest is read in chunks until a short read, so a file that grows
+// or shrinks while it is read is fine.
+Status ReadAll(const RandomAccessFile& file, std::string* data) {
   uint64_t size = 0;
-  T4DX_RETURN_IF_ERROR(file->Size(&size));
-  // One read of the size found plus a byte, straight into the result (a large index file
-  // was read in 1 MiB chunks, each copied once more). A full read means the file grew
-  // meanwhile: the rest is read in chunks until a short read, so a file that grows or
-  // shrinks while it is read is fine.
+  T4DX_RETURN_IF_ERROR(file.Size(&size));
   std::string result;
-  T4DX_RETURN_IF_ERROR(file->Read(0, static_cast<size_t>(size) + 1, &result));
+  T4DX_RETURN_IF_ERROR(file.Read(0, static_cast<size_t>(size) + 1, &result));
   if (result.size() > size) {
     constexpr size_t kChunk = 1 << 20;
     std::string chunk;
     while (true) {
-      T4DX_RETURN_IF_ERROR(file->Read(result.size(), kChunk, &chunk));
+      T4DX_RETURN_IF_ERROR(file.Read(result.size(), kChunk, &chunk));
       result += chunk;
       if (chunk.size() < kChunk) break;
     }
@@ -29,17 +29,24 @@ Status ReadFileToString(Env* env, const std::string& path, std::string* data) {
   return Status::OK();
 }
 
+}  // namespace
+
+Status ReadFileToString(Env* env, const std::string& path, std::string* data) {
+  std::unique_ptr<RandomAccessFile> file;
+  T4DX_RETURN_IF_ERROR(env->NewRandomAccessFile(path, &file));
+  return ReadAll(*file, data);
+}
+
 Status ReadFileView(Env* env, const std::string& path, FileView* view) {
   std::unique_ptr<RandomAccessFile> file;
   T4DX_RETURN_IF_ERROR(env->NewRandomAccessFile(path, &file));
   view->mapping.reset();
   view->buffer.clear();
   // Any failure to map (an Env without mapping, a file system without mmap, no address
-  // space) falls back to reading: only a failed read is an error.
+  // space) falls back to reading the same open file: only a failed read is an error.
   if (file->MapWhole(&view->data, &view->mapping).ok()) return Status::OK();
   view->mapping.reset();
-  file.reset();
-  T4DX_RETURN_IF_ERROR(ReadFileToString(env, path, &view->buffer));
+  T4DX_RETURN_IF_ERROR(ReadAll(*file, &view->buffer));
   view->data = view->buffer;
   return Status::OK();
 }

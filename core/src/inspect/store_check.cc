@@ -168,12 +168,12 @@ Status CheckStoreFiles(Env* env, const std::string& dir, const StoreCheckOptions
   }
   report->hnsw_present = !hnsw_names.empty();
   if (hnsw_file) {
-    std::string data;
-    s = ReadFileToString(env, hnsw_path, &data);
+    FileView file;  // mapped natively, as the engine loads it
+    s = ReadFileView(env, hnsw_path, &file);
     if (!s.ok() && !s.IsNotFound()) return s;
     if (s.ok()) {
       HnswContainerView view;
-      s = ParseHnswContainer(data, hnsw_path, &view);
+      s = ParseHnswContainer(file.data, hnsw_path, &view);
       if (!s.ok()) problems.push_back(FromStatus("hnsw", s, hnsw_path));
     }
   } else if (any_vectors) {

@@ -1,9 +1,10 @@
 // Appending to the active WAL file and sealing it.
 //
-// The engine encodes records (EncodeWalRecord), hands a group of lines to AddLines and,
-// per its sync mode, calls Sync. After an error from Append or Sync the writer refuses
-// all further writes (kFailedPrecondition naming the first error): a failed fsync is never
-// retried and trusted (leveldb's RecordBackgroundError habit).
+// The engine encodes records (EncodeWalItemsRecord, EncodeWalRecord), hands a group of
+// lines to AddLines and, per its sync mode, calls Sync. After an error from Append or
+// Sync the writer refuses all further writes (kFailedPrecondition naming the first
+// error): a failed fsync is never retried and trusted (leveldb's RecordBackgroundError
+// habit).
 //
 // Thread safety: not thread safe; the engine serializes calls.
 #pragma once
