@@ -53,6 +53,10 @@ double GetD(const Result& r, const char* key, double dflt = 0) {
   return dflt;
 }
 
+// False for ingest rows run with --no-vectors (the storage path alone): shown in the
+// ingest table, kept out of the targets and the plot.
+bool WithVectors(const Result& r) { return r.params.value("vectors", true); }
+
 std::string MiB(double bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", bytes / 1048576.0);
@@ -238,8 +242,7 @@ void Ingest(const Doc& doc, std::ostream& o) {
        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const Line* l : rows) {
     const Result& r = l->r;
-    const bool no_vectors = !r.params.value("vectors", true);
-    o << "| " << r.system << (no_vectors ? " (no vectors)" : "") << " | " << Get(r, "sync")
+    o << "| " << r.system << (WithVectors(r) ? "" : " (no vectors)") << " | " << Get(r, "sync")
       << " | " << Get(r, "threads") << " | "
       << Get(r, "batch") << " | " << Get(r, "n") << " | " << Get(r, "items_per_s") << " | "
       << Get(r, "MB_per_s", 2) << " | " << Get(r, "ack_seconds", 2) << " | "
@@ -387,7 +390,7 @@ void Targets(const Doc& doc, std::ostream& o) {
     std::vector<std::string> batches;
     for (const Line* l : rows) {
       if (l->r.system == "t4dx" && Get(l->r, "sync") == "always" && GetD(l->r, "threads") == 4 &&
-          l->r.params.value("vectors", true)) {
+          WithVectors(l->r)) {
         std::string b = Get(l->r, "batch");
         if (std::find(batches.begin(), batches.end(), b) == batches.end()) batches.push_back(b);
       }
@@ -399,7 +402,7 @@ void Targets(const Doc& doc, std::ostream& o) {
     for (auto& b : batches) {
       auto match = [&](const Result& r) {
         return Get(r, "sync") == "always" && GetD(r, "threads") == 4 && Get(r, "batch") == b &&
-               r.params.value("vectors", true);
+               WithVectors(r);
       };
       const Line* t = Find(rows, "t4dx", match);
       const Line* lv = Find(rows, "leveldb", match);
@@ -569,7 +572,7 @@ void IngestPlot(const std::string& dir, const std::vector<const Line*>& rows) {
   std::map<std::pair<std::string, std::string>, double> v;
   for (const Line* l : rows) {
     const Result& r = l->r;
-    if (!r.params.value("vectors", true)) continue;  // --no-vectors rows: the table only
+    if (!WithVectors(r)) continue;
     std::string col = Get(r, "sync") + " b" + Get(r, "batch") + " t" + Get(r, "threads");
     if (std::find(systems.begin(), systems.end(), r.system) == systems.end()) {
       systems.push_back(r.system);
