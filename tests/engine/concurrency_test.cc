@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <random>
@@ -382,6 +384,168 @@ TEST(ConcurrencyPosixTest, GroupCommitAcknowledgesEveryWriteOnce) {
   ASSERT_TRUE(db->Verify(&report, &healthy).ok());
   EXPECT_TRUE(healthy) << report;
   ASSERT_TRUE(db->Close().ok());
+}
+
+
+// Delegates to a base Env, and holds the compactor thread in its manifest commits (the
+// rename onto global_index.json that ends every flush and merge) until the test lets
+// each one through. The compactor is the first thread other than `foreground` to commit
+// after Arm(); only that thread is held.
+class CompactorGateEnv : public Env {
+ public:
+  explicit CompactorGateEnv(Env* base) : base_(base) {}
+
+  void Arm(std::thread::id foreground) {
+    std::lock_guard<std::mutex> l(mu_);
+    armed_ = true;
+    foreground_ = foreground;
+  }
+  // Waits (up to a minute, against a hang) until the compactor is held in a commit.
+  bool WaitHeld() {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, std::chrono::seconds(60), [&] { return held_ > 0; });
+  }
+  // Lets the held commit through; the compactor's next commit is held again.
+  void PassOne() {
+    std::lock_guard<std::mutex> l(mu_);
+    passes_++;
+    cv_.notify_all();
+  }
+  // Lets every commit through from now on.
+  void Open() {
+    std::lock_guard<std::mutex> l(mu_);
+    armed_ = false;
+    cv_.notify_all();
+  }
+
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    static const std::string kManifest = "/global_index.json";
+    bool manifest =
+        to.size() >= kManifest.size() && to.compare(to.size() - kManifest.size(), kManifest.size(), kManifest) == 0;
+    if (manifest) {
+      std::unique_lock<std::mutex> l(mu_);
+      std::thread::id me = std::this_thread::get_id();
+      if (armed_ && me != foreground_ && (compactor_ == std::thread::id() || compactor_ == me)) {
+        compactor_ = me;
+        held_++;
+        cv_.notify_all();
+        cv_.wait(l, [&] { return !armed_ || passes_ > 0; });
+        if (passes_ > 0) passes_--;
+        held_--;
+      }
+    }
+    return base_->RenameFile(from, to);
+  }
+
+  Status NewRandomAccessFile(const std::string& p, std::unique_ptr<RandomAccessFile>* f) override {
+    return base_->NewRandomAccessFile(p, f);
+  }
+  Status NewWritableFile(const std::string& p, std::unique_ptr<WritableFile>* f) override {
+    return base_->NewWritableFile(p, f);
+  }
+  Status NewAppendableFile(const std::string& p, std::unique_ptr<WritableFile>* f) override {
+    return base_->NewAppendableFile(p, f);
+  }
+  bool FileExists(const std::string& p) override { return base_->FileExists(p); }
+  Status IsDirectory(const std::string& p, bool* d) override { return base_->IsDirectory(p, d); }
+  Status GetChildren(const std::string& d, std::vector<std::string>* n) override {
+    return base_->GetChildren(d, n);
+  }
+  Status GetFileSize(const std::string& p, uint64_t* s) override { return base_->GetFileSize(p, s); }
+  Status CreateDir(const std::string& d) override { return base_->CreateDir(d); }
+  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
+  Status RemoveDir(const std::string& d) override { return base_->RemoveDir(d); }
+  Status TruncateFile(const std::string& p, uint64_t n) override { return base_->TruncateFile(p, n); }
+  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
+  Status LockFile(const std::string& p, std::unique_ptr<FileLock>* l) override {
+    return base_->LockFile(p, l);
+  }
+
+ private:
+  Env* base_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool armed_ = false;
+  std::thread::id foreground_, compactor_;
+  int held_ = 0, passes_ = 0;
+};
+
+// The compactor takes maintenance in steps and re-locks between them. A Flush that
+// arrives while it has a backlog (here: dozens of merges, each held at its commit until
+// the test passes it) must get in after the step in progress, not after the backlog.
+// Each round lets one merge finish while a Flush waits: if the compactor started its next
+// merge first, that merge would be held with maintenance locked and the Flush would never
+// return.
+TEST(CompactorYieldTest, FlushWaitsForTheStepInProgressNotTheBacklog) {
+  constexpr int kSegments = 32, kRounds = 8;
+  std::unique_ptr<Env> mem = NewMemEnv();
+  CompactorGateEnv env(mem.get());
+  Options o;
+  o.env = &env;
+  o.dim = kDim;
+  o.flush_threshold_items = 5;
+  o.compaction_fanout = 2;
+  o.background_compaction = false;
+  std::unique_ptr<Engine> db;
+  // Flushed segments of one size tier: a merge backlog for the compactor.
+  ASSERT_TRUE(Engine::Open(o, "/store", &db).ok());
+  for (int seg = 0; seg < kSegments; seg++) {
+    for (int i = 0; i < 5; i++) {
+      std::string id = "s" + std::to_string(seg) + "-" + std::to_string(i);
+      ASSERT_TRUE(db->Put(MakeItem(id, "c", seg * 10 + i)).ok());
+    }
+    ASSERT_TRUE(db->Flush().ok());
+  }
+  ASSERT_TRUE(db->Close().ok());
+  db.reset();
+
+  env.Arm(std::this_thread::get_id());
+  o.background_compaction = true;
+  ASSERT_TRUE(Engine::Open(o, "/store", &db).ok());
+  auto waiting = [&] {
+    return testutil::Describe(db.get(), View::kStats)["compactor"].value("callers_waiting", 0);
+  };
+  for (int round = 0; round < kRounds; round++) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    ASSERT_TRUE(env.WaitHeld()) << "the compactor is not in a merge";
+    std::string id = "late-" + std::to_string(round);
+    ASSERT_TRUE(db->Put(MakeItem(id, "written during the merges", 1000 + round)).ok());
+    std::atomic<bool> flushed{false};
+    Status flush_status;
+    std::thread flusher([&] {
+      flush_status = db->Flush();
+      flushed = true;
+    });
+    // The Flush froze the MemTable and waits for the merge in progress.
+    for (int i = 0; i < 60000 && waiting() == 0 && !flushed; i++)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_FALSE(flushed.load()) << "Flush returned while the compactor held maintenance";
+    EXPECT_EQ(waiting(), 1);
+    // Both cores busy, as under a load: a woken Flush then rarely wins the lock back from
+    // the compactor by chance, and only the compactor's yield lets it in.
+    std::atomic<bool> spin{true};
+    std::vector<std::thread> spinners;
+    for (int t = 0; t < 2; t++) spinners.emplace_back([&] { while (spin.load()) {} });
+    env.PassOne();
+    for (int i = 0; i < 30000 && !flushed; i++)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const bool in_turn = flushed.load();
+    spin = false;
+    for (auto& t : spinners) t.join();
+    if (!in_turn) env.Open();  // fail without hanging
+    flusher.join();
+    ASSERT_TRUE(in_turn) << "Flush still waiting behind the compactor's next merge";
+    ASSERT_TRUE(flush_status.ok()) << flush_status.ToString();
+    testutil::json st = testutil::Describe(db.get(), View::kStats);
+    EXPECT_EQ(st["memtable"].value("items", -1), 0) << st.dump();
+    EXPECT_TRUE(st["memtable"]["immutable"].is_null()) << st.dump();
+  }
+  env.Open();
+  for (int round = 0; round < kRounds; round++) {
+    Item got;
+    EXPECT_TRUE(db->Get("late-" + std::to_string(round), &got).ok()) << round;
+  }
+  EXPECT_TRUE(db->Close().ok());
 }
 
 }  // namespace

@@ -277,6 +277,8 @@ struct Describer {
     j["last_flush_ms"] = e.last_flush_ms_.load();
     j["last_merge_ms"] = e.last_merge_ms_.load();
     j["fanout"] = e.opts_.compaction_fanout;
+    // Flush, Compact, Verify or repair calls waiting for the compactor's current step.
+    j["callers_waiting"] = e.maint_waiters_.load();
     return j;
   }
 

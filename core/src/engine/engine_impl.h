@@ -10,6 +10,8 @@
 //   mu_        shared_mutex over the in-memory state: MemTables, segments, id/label maps.
 //              Readers hold it shared for the whole read; writers take it exclusively to
 //              apply a batch or to install a flush/merge result (never during I/O).
+//   bg_mu_     compactor wake-ups and errors; innermost (LockMaintenance takes it under
+//              maint_mu_), never held while another of these is taken.
 // The WAL writer is used only by the writer at the front of the queue (the "leader").
 #pragma once
 
@@ -177,7 +179,12 @@ class EngineImpl final : public Engine {
   Status SaveHnswIfDue(bool force);          // REQUIRES: maint_mu_
   Status RebuildHnswLocked(ProgressFn progress, std::string* result_json);  // REQUIRES: maint_mu_
   Status CleanupWal(uint64_t keep_entries, bool honour_bytes, std::string* result_json);
+  // REQUIRES: maint_mu_. Flushes imm_ (if any) while another thread takes index steps on
+  // the segments flushed before it, so that neither waits for the other (native builds).
+  Status FlushBesideIndexing(bool* did_work);
   Status DoMaintenance(bool* did_work);      // REQUIRES: maint_mu_
+  // maint_mu_ for a caller other than the compactor: taken ahead of its next step.
+  std::unique_lock<std::mutex> LockMaintenance();
   Status CommitManifest(Manifest m);         // REQUIRES: maint_mu_; bumps generation
   void InstallSegment(std::shared_ptr<SegmentReader> seg, const std::vector<uint64_t>& removed);
   void BackgroundLoop();
@@ -230,6 +237,11 @@ class EngineImpl final : public Engine {
   std::atomic<bool> closed_{false};
 
   std::mutex maint_mu_;
+  // Callers other than the compactor (Flush, Compact, Verify, repairs, Close) take
+  // maint_mu_ through LockMaintenance(), which counts them here while they wait. The
+  // compactor re-locks maint_mu_ after every step and lets them in first, so such a call
+  // waits for the step in progress, not for the whole backlog (merges, index saves).
+  std::atomic<int> maint_waiters_{0};
 
   std::mutex queue_mu_;
   std::deque<Writer*> writers_;

@@ -573,9 +573,36 @@ Status EngineImpl::CleanupWal(uint64_t keep_entries, bool honour_bytes, std::str
   return Status::OK();
 }
 
+Status EngineImpl::FlushBesideIndexing(bool* did_work) {
+#if defined(__EMSCRIPTEN__)
+  return FlushImmutable(did_work);
+#else
+  {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    if (!imm_) return Status::OK();
+  }
+  // The flush only adds a segment and the index steps only read older ones; the maps and
+  // the HNSW they share are guarded by mu_ and the index's own locks.
+  std::atomic<bool> flushing{true};
+  Status index_status;
+  std::thread indexer([&] {
+    bool did = true;
+    while (did && flushing.load() && index_status.ok()) {
+      did = false;  // IndexOnce only ever sets it
+      index_status = IndexOnce(&did);
+    }
+  });
+  Status s = FlushImmutable(did_work);
+  flushing = false;
+  indexer.join();
+  T4DX_RETURN_IF_ERROR(s);
+  return index_status;
+#endif
+}
+
 Status EngineImpl::DoMaintenance(bool* did_work) {
   *did_work = false;
-  T4DX_RETURN_IF_ERROR(FlushImmutable(did_work));
+  T4DX_RETURN_IF_ERROR(FlushBesideIndexing(did_work));
   if (*did_work) return Status::OK();
   T4DX_RETURN_IF_ERROR(IndexOnce(did_work));
   if (*did_work) return Status::OK();
@@ -606,6 +633,17 @@ Status EngineImpl::RecordBackgroundError(const Status& s) {
   stall_cv_.notify_all();
   Log(LogLevel::kError, "compactor: " + s.ToString());
   return s;
+}
+
+std::unique_lock<std::mutex> EngineImpl::LockMaintenance() {
+  maint_waiters_.fetch_add(1);
+  std::unique_lock<std::mutex> m(maint_mu_);
+  if (maint_waiters_.fetch_sub(1) == 1) {
+    // Under bg_mu_, so that a compactor between its check and its wait cannot miss it.
+    std::lock_guard<std::mutex> l(bg_mu_);
+    bg_cv_.notify_all();
+  }
+  return m;
 }
 
 void EngineImpl::WakeBackground() {
@@ -643,7 +681,9 @@ void EngineImpl::BackgroundLoop() {
     Status s;
     while (did) {
       {
-        std::lock_guard<std::mutex> l(bg_mu_);
+        // A waiting Flush, Compact or repair goes first (see maint_waiters_).
+        std::unique_lock<std::mutex> l(bg_mu_);
+        bg_cv_.wait(l, [this] { return bg_stop_ || maint_waiters_.load() == 0; });
         if (bg_stop_) break;
       }
       std::lock_guard<std::mutex> m(maint_mu_);
@@ -703,7 +743,7 @@ Status EngineImpl::MaintenanceStep(bool* did_work) {
     w.kind = WriteKind::kFreeze;
     T4DX_RETURN_IF_ERROR(Enqueue(&w));
   }
-  std::lock_guard<std::mutex> m(maint_mu_);
+  auto m = LockMaintenance();
   return DoMaintenance(did_work);
 }
 
@@ -714,7 +754,7 @@ Status EngineImpl::Flush() {
     w.kind = WriteKind::kFreeze;
     T4DX_RETURN_IF_ERROR(Enqueue(&w));
     {
-      std::lock_guard<std::mutex> m(maint_mu_);
+      auto m = LockMaintenance();
       bool did = false;
       T4DX_RETURN_IF_ERROR(FlushImmutable(&did));
     }
@@ -723,7 +763,7 @@ Status EngineImpl::Flush() {
   }
   if (!kHaveThreads || !bg_running_.load()) {
     // Nobody else will index what was flushed: do it now.
-    std::lock_guard<std::mutex> m(maint_mu_);
+    auto m = LockMaintenance();
     bool did = true;
     while (did) {
       did = false;  // IndexOnce only ever sets it
@@ -737,7 +777,7 @@ Status EngineImpl::Flush() {
 
 Status EngineImpl::Compact() {
   T4DX_RETURN_IF_ERROR(Flush());
-  std::lock_guard<std::mutex> m(maint_mu_);
+  auto m = LockMaintenance();
   bool did = false;
   T4DX_RETURN_IF_ERROR(MergeOnce(true, &did));
   did = true;

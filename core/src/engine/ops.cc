@@ -17,7 +17,7 @@ Status EngineImpl::Verify(std::string* report_json, bool* healthy, ProgressFn pr
   json problems = json::array();
   json checked;
   // No merge may remove a segment while it is being checked.
-  std::lock_guard<std::mutex> maint(maint_mu_);
+  auto maint = LockMaintenance();
   // Segments: every block of every file.
   std::vector<std::shared_ptr<SegmentReader>> segs;
   {
@@ -134,7 +134,7 @@ Status EngineImpl::Verify(std::string* report_json, bool* healthy, ProgressFn pr
 
 Status EngineImpl::CompactWal(uint64_t keep_entries, std::string* result_json) {
   T4DX_RETURN_IF_ERROR(CheckWritable());
-  std::lock_guard<std::mutex> m(maint_mu_);
+  auto m = LockMaintenance();
   std::string r;
   T4DX_RETURN_IF_ERROR(CleanupWal(keep_entries, false, &r));
   json j = json::parse(r);
@@ -148,7 +148,7 @@ Status EngineImpl::CompactWal(uint64_t keep_entries, std::string* result_json) {
 
 Status EngineImpl::TruncateWal(std::string* result_json) {
   T4DX_RETURN_IF_ERROR(CheckWritable());
-  std::lock_guard<std::mutex> m(maint_mu_);
+  auto m = LockMaintenance();
   // Hold the writer queue: freeze writers out by leading a sync write, then work.
   std::unique_lock<std::mutex> q(queue_mu_);
   while (!writers_.empty()) {
@@ -205,7 +205,7 @@ Status EngineImpl::TruncateWal(std::string* result_json) {
 
 Status EngineImpl::RebuildHnsw(ProgressFn progress, std::string* result_json) {
   if (closed_) return Status::FailedPrecondition("store " + dir_ + " is closed");
-  std::lock_guard<std::mutex> m(maint_mu_);
+  auto m = LockMaintenance();
   return RebuildHnswLocked(progress, result_json);
 }
 

@@ -193,7 +193,7 @@ Status EngineImpl::LoadOrRebuildManifest() {
 // a readable merge output names as its inputs.
 Status EngineImpl::RebuildGlobalIndex(std::string* result_json) {
   if (closed_) return Status::FailedPrecondition("store " + dir_ + " is closed");
-  std::lock_guard<std::mutex> m(maint_mu_);
+  auto m = LockMaintenance();
   return RebuildGlobalIndexLocked(result_json);
 }
 
@@ -760,7 +760,7 @@ Status EngineImpl::Close() {
       if (!s.ok()) result = s;
     }
     {
-      std::lock_guard<std::mutex> m(maint_mu_);
+      auto m = LockMaintenance();
       // Index what the compactor had not reached yet when it is small, so the saved
       // container covers the store and the next open needs no catch-up.
       uint64_t pending = 0;

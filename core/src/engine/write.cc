@@ -353,7 +353,7 @@ Status EngineImpl::MakeRoomForWrite() {
       stall_cv_.wait_for(l, std::chrono::milliseconds(100));
     } else {
       // No compactor thread: flush on the caller's thread (cooperative hosts).
-      std::lock_guard<std::mutex> m(maint_mu_);
+      auto m = LockMaintenance();
       bool did = false;
       T4DX_RETURN_IF_ERROR(FlushImmutable(&did));
     }
