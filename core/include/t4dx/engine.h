@@ -77,7 +77,9 @@ class Engine {
                          std::string* plan_json) = 0;
 
   // ---- maintenance ----
-  // Writes the MemTables to segments and waits until they are durable.
+  // Writes the MemTables to segments and waits until they are durable. With a compactor
+  // thread running, waits for its step in progress (a flush, merge or index step), not
+  // for the rest of its work; the new segments are indexed in the background.
   virtual Status Flush() = 0;
   // Flushes, then merges all segments into one, dropping old versions and deletes.
   virtual Status Compact() = 0;
