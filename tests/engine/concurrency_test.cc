@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine_test_util.h"
+#include "forwarding_env.h"
 #include "t4dx/engine.h"
 #include "t4dx/env.h"
 
@@ -391,9 +392,9 @@ TEST(ConcurrencyPosixTest, GroupCommitAcknowledgesEveryWriteOnce) {
 // rename onto global_index.json that ends every flush and merge) until the test lets
 // each one through. The compactor is the first thread other than `foreground` to commit
 // after Arm(); only that thread is held.
-class CompactorGateEnv : public Env {
+class CompactorGateEnv : public testing_util::ForwardingEnv {
  public:
-  explicit CompactorGateEnv(Env* base) : base_(base) {}
+  explicit CompactorGateEnv(Env* base) : ForwardingEnv(base) {}
 
   void Arm(std::thread::id foreground) {
     std::lock_guard<std::mutex> l(mu_);
@@ -420,8 +421,8 @@ class CompactorGateEnv : public Env {
 
   Status RenameFile(const std::string& from, const std::string& to) override {
     static const std::string kManifest = "/global_index.json";
-    bool manifest =
-        to.size() >= kManifest.size() && to.compare(to.size() - kManifest.size(), kManifest.size(), kManifest) == 0;
+    const bool manifest = to.size() >= kManifest.size() &&
+                          to.compare(to.size() - kManifest.size(), kManifest.size(), kManifest) == 0;
     if (manifest) {
       std::unique_lock<std::mutex> l(mu_);
       std::thread::id me = std::this_thread::get_id();
@@ -434,35 +435,10 @@ class CompactorGateEnv : public Env {
         held_--;
       }
     }
-    return base_->RenameFile(from, to);
-  }
-
-  Status NewRandomAccessFile(const std::string& p, std::unique_ptr<RandomAccessFile>* f) override {
-    return base_->NewRandomAccessFile(p, f);
-  }
-  Status NewWritableFile(const std::string& p, std::unique_ptr<WritableFile>* f) override {
-    return base_->NewWritableFile(p, f);
-  }
-  Status NewAppendableFile(const std::string& p, std::unique_ptr<WritableFile>* f) override {
-    return base_->NewAppendableFile(p, f);
-  }
-  bool FileExists(const std::string& p) override { return base_->FileExists(p); }
-  Status IsDirectory(const std::string& p, bool* d) override { return base_->IsDirectory(p, d); }
-  Status GetChildren(const std::string& d, std::vector<std::string>* n) override {
-    return base_->GetChildren(d, n);
-  }
-  Status GetFileSize(const std::string& p, uint64_t* s) override { return base_->GetFileSize(p, s); }
-  Status CreateDir(const std::string& d) override { return base_->CreateDir(d); }
-  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
-  Status RemoveDir(const std::string& d) override { return base_->RemoveDir(d); }
-  Status TruncateFile(const std::string& p, uint64_t n) override { return base_->TruncateFile(p, n); }
-  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
-  Status LockFile(const std::string& p, std::unique_ptr<FileLock>* l) override {
-    return base_->LockFile(p, l);
+    return base()->RenameFile(from, to);
   }
 
  private:
-  Env* base_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool armed_ = false;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "forwarding_env.h"
 #include "inspect/tar.h"
 #include "t4dx/engine.h"
 #include "t4dx/inspect.h"
@@ -34,58 +35,30 @@ std::vector<Item> All(Engine* db) {
 
 // Delegates to a base Env; calls `hook(path)` once, the first time `path` is opened for
 // reading, to let a test change the store at that exact moment.
-class HookEnv : public Env {
+class HookEnv : public testing_util::ForwardingEnv {
  public:
-  explicit HookEnv(Env* base) : base_(base) {}
+  explicit HookEnv(Env* base) : ForwardingEnv(base) {}
   void SetHook(std::string path, std::function<void()> fn) {
     hook_path_ = std::move(path);
     hook_ = std::move(fn);
   }
   bool fired() const { return fired_; }
+  void OpenBeforeHook(bool on) { open_first_ = on; }
 
   Status NewRandomAccessFile(const std::string& p, std::unique_ptr<RandomAccessFile>* f) override {
     if (!fired_ && p == hook_path_) {
       fired_ = true;
       if (open_first_) {
-        Status s = base_->NewRandomAccessFile(p, f);
+        Status s = base()->NewRandomAccessFile(p, f);
         hook_();
         return s;
       }
       hook_();
     }
-    return base_->NewRandomAccessFile(p, f);
-  }
-  void OpenBeforeHook(bool on) { open_first_ = on; }
-  Status NewWritableFile(const std::string& p, std::unique_ptr<WritableFile>* f) override {
-    return base_->NewWritableFile(p, f);
-  }
-  Status NewAppendableFile(const std::string& p, std::unique_ptr<WritableFile>* f) override {
-    return base_->NewAppendableFile(p, f);
-  }
-  bool FileExists(const std::string& p) override { return base_->FileExists(p); }
-  Status IsDirectory(const std::string& p, bool* d) override { return base_->IsDirectory(p, d); }
-  Status GetChildren(const std::string& d, std::vector<std::string>* n) override {
-    return base_->GetChildren(d, n);
-  }
-  Status GetFileSize(const std::string& p, uint64_t* s) override {
-    return base_->GetFileSize(p, s);
-  }
-  Status CreateDir(const std::string& d) override { return base_->CreateDir(d); }
-  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
-  Status RemoveDir(const std::string& d) override { return base_->RemoveDir(d); }
-  Status RenameFile(const std::string& a, const std::string& b) override {
-    return base_->RenameFile(a, b);
-  }
-  Status TruncateFile(const std::string& p, uint64_t n) override {
-    return base_->TruncateFile(p, n);
-  }
-  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
-  Status LockFile(const std::string& p, std::unique_ptr<FileLock>* l) override {
-    return base_->LockFile(p, l);
+    return base()->NewRandomAccessFile(p, f);
   }
 
  private:
-  Env* base_;
   std::string hook_path_;
   std::function<void()> hook_;
   bool fired_ = false;
