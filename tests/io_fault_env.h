@@ -11,15 +11,22 @@
 #include <string_view>
 #include <vector>
 
+#include "forwarding_env.h"
 #include "t4dx/env.h"
 #include "t4dx/status.h"
 
 namespace t4dx {
 namespace testing_util {
 
-class IoFaultEnv : public Env {
+// The in-memory Env an IoFaultEnv owns (a base class, so that it exists before the
+// ForwardingEnv that points at it).
+struct OwnedMemEnv {
+  std::unique_ptr<Env> mem = NewMemEnv();
+};
+
+class IoFaultEnv : private OwnedMemEnv, public ForwardingEnv {
  public:
-  IoFaultEnv() : base_(NewMemEnv()) {}
+  IoFaultEnv() : ForwardingEnv(mem.get()) {}
 
   // Paths whose GetFileSize / NewRandomAccessFile / Read fail with EIO (kIOError).
   std::set<std::string> fail_size, fail_open, fail_read;
@@ -33,39 +40,19 @@ class IoFaultEnv : public Env {
                              std::unique_ptr<RandomAccessFile>* file) override {
     if (fail_open.count(path)) return Status::IOError(path + ": injected open error");
     std::unique_ptr<RandomAccessFile> f;
-    Status s = base_->NewRandomAccessFile(path, &f);
+    Status s = base()->NewRandomAccessFile(path, &f);
     if (s.ok()) *file = std::make_unique<Reader>(this, path, std::move(f));
     return s;
   }
   Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* file) override {
-    return Wrap(base_->NewWritableFile(path, file), file);
+    return Wrap(base()->NewWritableFile(path, file), file);
   }
   Status NewAppendableFile(const std::string& path, std::unique_ptr<WritableFile>* file) override {
-    return Wrap(base_->NewAppendableFile(path, file), file);
-  }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Status IsDirectory(const std::string& path, bool* is_dir) override {
-    return base_->IsDirectory(path, is_dir);
-  }
-  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
-    return base_->GetChildren(dir, names);
+    return Wrap(base()->NewAppendableFile(path, file), file);
   }
   Status GetFileSize(const std::string& path, uint64_t* size) override {
     if (fail_size.count(path)) return Status::IOError(path + ": injected stat error");
-    return base_->GetFileSize(path, size);
-  }
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Status RemoveDir(const std::string& dir) override { return base_->RemoveDir(dir); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Status TruncateFile(const std::string& path, uint64_t size) override {
-    return base_->TruncateFile(path, size);
-  }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
-  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
-    return base_->LockFile(path, lock);
+    return base()->GetFileSize(path, size);
   }
 
  private:
@@ -109,8 +96,6 @@ class IoFaultEnv : public Env {
     if (s.ok()) *file = std::make_unique<Writer>(this, std::move(*file));
     return s;
   }
-
-  std::unique_ptr<Env> base_;
 };
 
 }  // namespace testing_util
