@@ -447,7 +447,7 @@ class CompactorGateEnv : public testing_util::ForwardingEnv {
 };
 
 // The compactor takes maintenance in steps and re-locks between them. A Flush that
-// arrives while it has a backlog (here: dozens of merges, each held at its commit until
+// arrives while it has a backlog (here: some thirty merges, each held at its commit until
 // the test passes it) must get in after the step in progress, not after the backlog.
 // Each round lets one merge finish while a Flush waits: if the compactor started its next
 // merge first, that merge would be held with maintenance locked and the Flush would never
@@ -463,6 +463,10 @@ TEST(CompactorYieldTest, FlushWaitsForTheStepInProgressNotTheBacklog) {
   o.compaction_fanout = 2;
   o.background_compaction = false;
   std::unique_ptr<Engine> db;
+  struct OpenOnExit {  // a failed assertion must not leave the compactor held at Close
+    CompactorGateEnv& env;
+    ~OpenOnExit() { env.Open(); }
+  } open_on_exit{env};
   // Flushed segments of one size tier: a merge backlog for the compactor.
   ASSERT_TRUE(Engine::Open(o, "/store", &db).ok());
   for (int seg = 0; seg < kSegments; seg++) {
@@ -497,11 +501,12 @@ TEST(CompactorYieldTest, FlushWaitsForTheStepInProgressNotTheBacklog) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     EXPECT_FALSE(flushed.load()) << "Flush returned while the compactor held maintenance";
     EXPECT_EQ(waiting(), 1);
-    // Both cores busy, as under a load: a woken Flush then rarely wins the lock back from
+    // Every core busy, as under a load: a woken Flush then rarely wins the lock back from
     // the compactor by chance, and only the compactor's yield lets it in.
     std::atomic<bool> spin{true};
     std::vector<std::thread> spinners;
-    for (int t = 0; t < 2; t++) spinners.emplace_back([&] { while (spin.load()) {} });
+    const unsigned cores = std::max(2u, std::thread::hardware_concurrency());
+    for (unsigned t = 0; t < cores; t++) spinners.emplace_back([&] { while (spin.load()) {} });
     env.PassOne();
     for (int i = 0; i < 30000 && !flushed; i++)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
