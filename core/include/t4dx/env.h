@@ -108,8 +108,8 @@ std::unique_ptr<Env> NewMemEnv();
 Status ReadFileToString(Env* env, const std::string& path, std::string* data);
 
 // A whole file's bytes: mapped where the Env can (RandomAccessFile::MapWhole), else (no
-// mapping, or mapping failed) read into `buffer`. `data` is valid while the FileView lives. Not copyable or movable: data
-// may point into buffer.
+// mapping, or mapping failed) read into `buffer`. `data` is valid while the FileView
+// lives. Not copyable or movable: data may point into buffer.
 struct FileView {
   FileView() = default;
   FileView(const FileView&) = delete;

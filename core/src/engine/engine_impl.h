@@ -176,6 +176,9 @@ class EngineImpl final : public Engine {
   Status FlushImmutable(bool* did_work);     // REQUIRES: maint_mu_
   Status MergeOnce(bool force_all, bool* did_work);  // REQUIRES: maint_mu_
   Status IndexOnce(bool* did_work);          // REQUIRES: maint_mu_
+  // REQUIRES: maint_mu_. IndexOnce until no segment is left to index, the first error, or
+  // *keep_going (if given) turns false.
+  Status IndexUntilDone(const std::atomic<bool>* keep_going = nullptr);
   Status SaveHnswIfDue(bool force);          // REQUIRES: maint_mu_
   Status RebuildHnswLocked(ProgressFn progress, std::string* result_json);  // REQUIRES: maint_mu_
   Status CleanupWal(uint64_t keep_entries, bool honour_bytes, std::string* result_json);

@@ -400,7 +400,7 @@ Status EngineImpl::MergeOnce(bool force_all, bool* did_work) {
 // call, so a flush never waits behind a whole segment's indexing (writers stall while
 // both MemTables are full); the segment is marked indexed when none is left.
 Status EngineImpl::IndexOnce(bool* did_work) {
-  *did_work = false;  // callers loop "while (did) IndexOnce(&did)"
+  *did_work = false;
   if (dim_.load() == 0) return Status::OK();
   std::shared_ptr<SegmentReader> target;
   SegState* state = nullptr;
@@ -483,6 +483,14 @@ Status EngineImpl::IndexOnce(bool* did_work) {
       std::lock_guard<std::mutex> vl(kv.second->vectors_mu);
       kv.second->vectors.reset();
     }
+  }
+  return Status::OK();
+}
+
+Status EngineImpl::IndexUntilDone(const std::atomic<bool>* keep_going) {
+  bool did = true;
+  while (did && (keep_going == nullptr || keep_going->load())) {
+    T4DX_RETURN_IF_ERROR(IndexOnce(&did));
   }
   return Status::OK();
 }
@@ -585,13 +593,7 @@ Status EngineImpl::FlushBesideIndexing(bool* did_work) {
   // the HNSW they share are guarded by mu_ and the index's own locks.
   std::atomic<bool> flushing{true};
   Status index_status;
-  std::thread indexer([&] {
-    bool did = true;
-    while (did && flushing.load() && index_status.ok()) {
-      did = false;  // IndexOnce only ever sets it
-      index_status = IndexOnce(&did);
-    }
-  });
+  std::thread indexer([&] { index_status = IndexUntilDone(&flushing); });
   Status s = FlushImmutable(did_work);
   flushing = false;
   indexer.join();
@@ -764,11 +766,7 @@ Status EngineImpl::Flush() {
   if (!kHaveThreads || !bg_running_.load()) {
     // Nobody else will index what was flushed: do it now.
     auto m = LockMaintenance();
-    bool did = true;
-    while (did) {
-      did = false;  // IndexOnce only ever sets it
-      T4DX_RETURN_IF_ERROR(IndexOnce(&did));
-    }
+    T4DX_RETURN_IF_ERROR(IndexUntilDone());
   } else {
     WakeBackground();
   }
@@ -780,11 +778,7 @@ Status EngineImpl::Compact() {
   auto m = LockMaintenance();
   bool did = false;
   T4DX_RETURN_IF_ERROR(MergeOnce(true, &did));
-  did = true;
-  while (did) {
-    did = false;  // IndexOnce only ever sets it
-    T4DX_RETURN_IF_ERROR(IndexOnce(&did));
-  }
+  T4DX_RETURN_IF_ERROR(IndexUntilDone());
   // A full compaction is the moment to reclaim the index's deleted marks too.
   std::shared_ptr<HnswIndex> h;
   {

@@ -769,12 +769,8 @@ Status EngineImpl::Close() {
         for (auto& kv : segs_)
           if (!kv.second->indexed) pending += kv.second->reader->meta().vectors;
       }
-      if (pending <= kCloseIndexMaxVectors) {
-        bool did = true;
-        while (did) {
-          if (!IndexOnce(&did).ok()) break;
-        }
-      }
+      // An index step that fails here only leaves more for the next open to index.
+      if (pending <= kCloseIndexMaxVectors) (void)IndexUntilDone();
       Status s = SaveHnswIfDue(true);
       if (!s.ok() && result.ok()) result = s;
     }
