@@ -18,14 +18,16 @@ using testing_util::RandomData;
 // The documented order of distance.cc, evaluated without multiply-add contraction
 // (this file is built without -march=native, so no FMA is available to the compiler).
 float ReferenceSum(const std::vector<float>& terms) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  float acc[16] = {};
   size_t i = 0;
-  for (; i + 8 <= terms.size(); i += 8) {
-    for (size_t j = 0; j < 8; ++j) acc[j] += terms[i + j];
+  for (; i + 16 <= terms.size(); i += 16) {
+    for (size_t j = 0; j < 16; ++j) acc[j] += terms[i + j];
   }
   float tail = 0;
   for (; i < terms.size(); ++i) tail += terms[i];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+  float a[8];
+  for (size_t j = 0; j < 8; ++j) a[j] = acc[j] + acc[j + 8];
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + tail;
 }
 
 uint32_t Bits(float f) {

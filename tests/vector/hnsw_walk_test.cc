@@ -1,7 +1,8 @@
-// The touching level-0 walk (HnswParams::touching_walk, the default in WebAssembly) must
-// return what hnswlib's walk returns over the same graph: same labels, same scores, same
-// order, for every metric, at small and large ef, with and without deleted marks (which
-// send both to hnswlib's filtered walk) and with a filter.
+// The touching walks (HnswParams::touching_walk, the default in WebAssembly) must do what
+// hnswlib's walks do. Searches: the same labels, scores and order over the same graph, for
+// every metric, at small and large ef, with and without deleted marks (which send both to
+// hnswlib's filtered walk) and with a filter. Insertions: the same graph, byte for byte,
+// including insertions that walk over deleted elements and a deleted entry point.
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -61,6 +62,36 @@ TEST_P(HnswWalkTest, TouchingWalkReturnsWhatHnswlibsWalkReturns) {
     ASSERT_TRUE(touching->MarkDeleted(labels[i]).ok());
   }
   ExpectSameHits(*plain, *touching, w.queries, {});
+}
+
+TEST_P(HnswWalkTest, TouchingInsertionBuildsTheGraphHnswlibBuilds) {
+  const testing_util::Dataset data = testing_util::ClusteredData(1500, 24, 12, 0.2f, 5);
+  HnswParams p;
+  p.dim = data.dim;
+  p.metric = GetParam();
+  p.m = 8;
+  p.ef_construction = 40;
+  p.initial_capacity = 256;  // grows on the way: insertions before and after a resize
+  std::unique_ptr<HnswIndex> plain, touching;
+  p.touching_walk = false;
+  ASSERT_TRUE(HnswIndex::Create(p, &plain).ok());
+  p.touching_walk = true;
+  ASSERT_TRUE(HnswIndex::Create(p, &touching).ok());
+  for (size_t i = 0; i < data.n; ++i) {
+    ASSERT_TRUE(plain->Add(1000 + i, data.row(i)).ok());
+    ASSERT_TRUE(touching->Add(1000 + i, data.row(i)).ok());
+    // Deleted elements are expanded but never linked to: the first one (hnswlib's entry
+    // point until a higher level is drawn) and every seventh from the 300th on.
+    if (i == 0 || (i >= 300 && i % 7 == 0)) {
+      ASSERT_TRUE(plain->MarkDeleted(1000 + i).ok());
+      ASSERT_TRUE(touching->MarkDeleted(1000 + i).ok());
+    }
+  }
+  std::string a, b;
+  ASSERT_TRUE(plain->Serialize(1, &a).ok());
+  ASSERT_TRUE(touching->Serialize(1, &b).ok());
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_TRUE(a == b) << "the touching insertion built a different graph";
 }
 
 INSTANTIATE_TEST_SUITE_P(AllMetrics, HnswWalkTest,

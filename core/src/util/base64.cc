@@ -47,9 +47,16 @@ bool HostIsLittleEndian() {
 }  // namespace
 
 std::string Base64Encode(std::string_view data) {
-  std::string out((data.size() + 2) / 3 * 4, '\0');
+  std::string out;
+  AppendBase64(&out, data);
+  return out;
+}
+
+void AppendBase64(std::string* out, std::string_view data) {
+  const size_t at = out->size();
+  out->resize(at + (data.size() + 2) / 3 * 4);  // resize grows geometrically; reserve may not
   const auto* in = reinterpret_cast<const uint8_t*>(data.data());
-  char* o = &out[0];
+  char* o = &(*out)[at];
   size_t i = 0;
   for (; i + 3 <= data.size(); i += 3) {
     const uint32_t v = (uint32_t(in[i]) << 16) | (uint32_t(in[i + 1]) << 8) | in[i + 2];
@@ -73,7 +80,6 @@ std::string Base64Encode(std::string_view data) {
     o[2] = kAlphabet[(v >> 6) & 63];
     o[3] = '=';
   }
-  return out;
 }
 
 namespace {

@@ -8,6 +8,8 @@
 namespace t4dx {
 
 std::string Base64Encode(std::string_view data);
+// Appends the encoding of data to *out (no intermediate string).
+void AppendBase64(std::string* out, std::string_view data);
 // False when text is not canonical base64 (bad character, bad length or padding).
 bool Base64Decode(std::string_view text, std::string* out);
 

@@ -27,7 +27,7 @@ void AppendItemJsonExact(const Item& item, bool with_embedding, std::string* out
     std::string raw;
     PutFloats(&raw, item.embedding.data(), item.embedding.size());
     out->append(",\"embedding_b64\":\"");
-    out->append(Base64Encode(raw));
+    AppendBase64(out, raw);
     out->push_back('"');
   }
   out->push_back('}');

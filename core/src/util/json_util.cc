@@ -128,7 +128,6 @@ void AppendString(std::string* out, std::string_view s) {
     return;
   }
   static const char kHex[] = "0123456789abcdef";
-  out->reserve(out->size() + s.size() + 2);
   out->push_back('"');
   size_t run = 0;  // start of the characters not yet appended that need no escape
   for (size_t i = 0; i < s.size(); ++i) {

@@ -157,6 +157,152 @@ Queue TouchingWalk(const Graph& g, tableint entry, const float* query, size_t ef
   return top;
 }
 
+// hnswlib's queue of (distance, internal id), worst on top.
+using CandidateQueue = std::priority_queue<std::pair<float, tableint>,
+                                           std::vector<std::pair<float, tableint>>,
+                                           Graph::CompareByFirst>;
+
+// The walk inside an insertion, touching vectors as TouchingWalk does: hnswlib's
+// searchBaseLayer (the ef_construction best elements of one layer; deleted elements are
+// expanded but not returned), with the same candidates in the same order, so an index
+// built with it is the same graph. Each expanded element's list is copied under its lock
+// (hnswlib holds the lock while it computes the distances too; an insertion running beside
+// this one may add to the list afterwards either way).
+CandidateQueue TouchingConstructionWalk(Graph& g, tableint entry, const void* point,
+                                        int layer) {
+  CandidateQueue top;
+  CandidateQueue candidates;
+  hnswlib::VisitedList* vl = g.visited_list_pool_->getFreeVisitedList();
+  hnswlib::vl_type* visited = vl->mass;
+  const hnswlib::vl_type tag = vl->curV;
+  const hnswlib::DISTFUNC<float> dist = g.fstdistfunc_;
+  const void* param = g.dist_func_param_;
+  const size_t ef = g.ef_construction_;
+  float bound = std::numeric_limits<float>::max();
+  if (!g.isMarkedDeleted(entry)) {
+    bound = dist(point, g.getDataByInternalId(entry), param);
+    top.emplace(bound, entry);
+  }
+  candidates.emplace(-bound, entry);
+  visited[entry] = tag;
+  uint32_t touched = 0;
+  std::vector<tableint> fresh(std::max(g.maxM0_, g.maxM_) + 1);
+  while (!candidates.empty()) {
+    const std::pair<float, tableint> c = candidates.top();
+    if (-c.first > bound && top.size() == ef) break;
+    candidates.pop();
+    size_t m = 0;
+    {
+      std::unique_lock<std::mutex> lock(g.link_list_locks_[c.second]);
+      unsigned int* list = layer == 0 ? g.get_linklist0(c.second)
+                                      : g.get_linklist(c.second, layer);
+      const size_t n = g.getListCount(list);
+      const tableint* ids = reinterpret_cast<const tableint*>(list + 1);
+      for (size_t i = 0; i < n; ++i) {
+        const tableint id = ids[i];
+        if (visited[id] == tag) continue;
+        visited[id] = tag;
+        fresh[m++] = id;
+      }
+    }
+    for (size_t i = 0; i < m; ++i) {
+      uint32_t word;
+      std::memcpy(&word, g.getDataByInternalId(fresh[i]), sizeof(word));
+      touched ^= word;
+    }
+    for (size_t i = 0; i < m; ++i) {
+      const tableint id = fresh[i];
+      const float d = dist(point, g.getDataByInternalId(id), param);
+      if (top.size() < ef || bound > d) {
+        candidates.emplace(-d, id);
+        if (!g.isMarkedDeleted(id)) top.emplace(d, id);
+        if (top.size() > ef) top.pop();
+        if (!top.empty()) bound = top.top().first;
+      }
+    }
+  }
+  g.visited_list_pool_->releaseVisitedList(vl);
+  g_touch_sink = touched;
+  return top;
+}
+
+// hnswlib's addPoint(point, label) for a label the graph has never seen (HnswIndex gives
+// every Add a new slot), with TouchingConstructionWalk in place of searchBaseLayer: the same
+// locks in the same order, the same level draw, the same links.
+void InsertTouching(Graph& g, const void* point, hnswlib::labeltype label) {
+  std::unique_lock<std::mutex> label_lock(g.getLabelOpMutex(label));
+  tableint cur = 0;
+  {
+    std::unique_lock<std::mutex> table(g.label_lookup_lock);
+    if (g.label_lookup_.count(label) != 0) throw std::runtime_error("label already added");
+    if (g.cur_element_count >= g.max_elements_) {
+      throw std::runtime_error("The number of elements exceeds the specified limit");
+    }
+    cur = static_cast<tableint>(g.cur_element_count);
+    g.cur_element_count++;
+    g.label_lookup_[label] = cur;
+  }
+  std::unique_lock<std::mutex> element_lock(g.link_list_locks_[cur]);
+  const int level = g.getRandomLevel(g.mult_);
+  g.element_levels_[cur] = level;
+  std::unique_lock<std::mutex> global(g.global);
+  const int max_level = g.maxlevel_;
+  if (level <= max_level) global.unlock();
+  tableint current = g.enterpoint_node_;
+  const tableint entry = g.enterpoint_node_;
+  std::memset(g.data_level0_memory_ + cur * g.size_data_per_element_ + g.offsetLevel0_, 0,
+              g.size_data_per_element_);
+  std::memcpy(g.getExternalLabeLp(cur), &label, sizeof(label));
+  std::memcpy(g.getDataByInternalId(cur), point, g.data_size_);
+  if (level > 0) {
+    const size_t bytes = g.size_links_per_element_ * static_cast<size_t>(level) + 1;
+    g.linkLists_[cur] = static_cast<char*>(std::malloc(bytes));
+    if (g.linkLists_[cur] == nullptr) throw std::bad_alloc();
+    std::memset(g.linkLists_[cur], 0, bytes);
+  }
+  if (static_cast<int>(current) == -1) {  // the first element
+    g.enterpoint_node_ = 0;
+    g.maxlevel_ = level;
+    return;
+  }
+  if (level < max_level) {  // greedy descent through the levels above the new element's
+    float best = g.fstdistfunc_(point, g.getDataByInternalId(current), g.dist_func_param_);
+    for (int l = max_level; l > level; --l) {
+      for (bool changed = true; changed;) {
+        changed = false;
+        std::unique_lock<std::mutex> lock(g.link_list_locks_[current]);
+        unsigned int* list = g.get_linklist(current, l);
+        const int n = g.getListCount(list);
+        const tableint* ids = reinterpret_cast<const tableint*>(list + 1);
+        for (int i = 0; i < n; ++i) {
+          if (ids[i] > g.max_elements_) throw std::runtime_error("cand error");
+          const float d =
+              g.fstdistfunc_(point, g.getDataByInternalId(ids[i]), g.dist_func_param_);
+          if (d < best) {
+            best = d;
+            current = ids[i];
+            changed = true;
+          }
+        }
+      }
+    }
+  }
+  const bool entry_deleted = g.isMarkedDeleted(entry);
+  for (int l = std::min(level, max_level); l >= 0; --l) {
+    CandidateQueue top = TouchingConstructionWalk(g, current, point, l);
+    if (entry_deleted) {
+      top.emplace(g.fstdistfunc_(point, g.getDataByInternalId(entry), g.dist_func_param_),
+                  entry);
+      if (top.size() > g.ef_construction_) top.pop();
+    }
+    current = g.mutuallyConnectNewElement(point, cur, top, l, false);
+  }
+  if (level > max_level) {  // still holding the global lock
+    g.enterpoint_node_ = cur;
+    g.maxlevel_ = level;
+  }
+}
+
 // An index's space: a distance kernel chosen by hnswlib, and the dimension.
 class KernelSpace final : public hnswlib::SpaceInterface<float> {
  public:
@@ -463,7 +609,11 @@ Status HnswIndex::Add(uint64_t label, const float* vector) {
       continue;
     }
     try {
-      rep->graph->addPoint(vector, static_cast<hnswlib::labeltype>(slot));
+      if (params_.touching_walk) {
+        InsertTouching(*rep->graph, vector, static_cast<hnswlib::labeltype>(slot));
+      } else {
+        rep->graph->addPoint(vector, static_cast<hnswlib::labeltype>(slot));
+      }
     } catch (const std::exception& e) {
       // The graph may hold part of the element now: stop trusting it.
       const std::string reason = std::string("addPoint failed: ") + e.what();

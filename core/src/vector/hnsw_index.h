@@ -39,9 +39,10 @@ struct HnswParams {
   size_t ef_search = 64;
   size_t initial_capacity = 1024;
   uint64_t random_seed = 100;
-  // The level-0 walk of unfiltered searches: one that loads every neighbour's vector
-  // before computing distances (for hosts without a prefetch instruction: WebAssembly), or
-  // hnswlib's, which prefetches. Same results either way; a speed choice only.
+  // The walks of unfiltered searches (level 0) and of insertions (every level): ones that
+  // load every neighbour's vector before computing distances (for hosts without a
+  // prefetch instruction: WebAssembly), or hnswlib's, which prefetch. Same results and
+  // the same graph either way; a speed choice only.
 #if defined(__EMSCRIPTEN__)
   bool touching_walk = true;
 #else
