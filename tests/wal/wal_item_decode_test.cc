@@ -1,6 +1,6 @@
 // DecodeWalRecord decodes items as the engine writes them without the JSON DOM, and any
 // other spelling of an item through nlohmann: both must give the same item, or both fail.
-// Checked against ParseItemJsonExact (the general path) on lines crafted with valid
+// Checked against ParseItemJsonGeneral (the general path) on lines crafted with valid
 // checksums.
 #include <gtest/gtest.h>
 
@@ -32,7 +32,7 @@ void ExpectSameAsGeneralPath(const std::string& item_json) {
   const bool fast_ok = DecodeWalRecord(PutLine(item_json), &r, &reason);
   Item general;
   std::string why;
-  bool general_ok = ParseItemJsonExact(item_json, &general, &why);
+  bool general_ok = ParseItemJsonGeneral(item_json, &general, &why);
   if (general_ok) {
     const Status st = ValidateItem(general, 0, Options(), "item");
     // Limits that Options can raise are not applied to WAL records.

@@ -5,9 +5,11 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "util/base64.h"
 #include "util/coding.h"
+#include "util/json_scan.h"
 #include "util/json_util.h"
 
 namespace t4dx {
@@ -33,7 +35,113 @@ void AppendItemJsonExact(const Item& item, bool with_embedding, std::string* out
   out->push_back('}');
 }
 
+namespace {
+
+bool HostIsLittleEndian() {
+  const uint32_t one = 1;
+  unsigned char first;
+  std::memcpy(&first, &one, 1);
+  return first == 1;
+}
+
+// Metadata whose values are all strings (the common case), decoded like DecodeJsonString;
+// false for anything else (numbers, lists, escaped or repeated keys), left to the parser.
+bool StringMetadata(std::string_view text, Metadata* out) {
+  std::vector<JsonMemberSpan> members;
+  members.reserve(16);
+  if (!ScanJsonObject(text, &members)) return false;
+  Metadata result;
+  for (const JsonMemberSpan& m : members) {
+    for (unsigned char c : m.key) {
+      if (c < 0x20 || c == '\\') return false;
+    }
+    if (!json_util::IsValidUtf8(m.key)) return false;
+    std::string value;
+    if (!DecodeJsonString(m.value, &value)) return false;
+    // Keys come sorted (AppendMetadata writes them in map order): hinted at the end.
+    const size_t before = result.size();
+    result.emplace_hint(result.end(), std::string(m.key), MetaValue::String(std::move(value)));
+    if (result.size() == before) return false;  // a repeated key
+  }
+  *out = std::move(result);
+  return true;
+}
+
+// The item as the engine writes it (AppendItemJsonExact): fields id, kind, content,
+// timestamp, metadata, embedding_b64, each once. Decoded from the text's own bytes (JSON
+// string escapes included); only non-string metadata goes through the JSON parser. False
+// when the text is anything else (an unknown or repeated field, a number in another form,
+// an escape nlohmann would refuse...): ParseItemJsonExact then parses it the general way,
+// which gives the same item or the same error. (Moved here from the WAL decoder in session
+// 7, so that segment reads and merges decode items this way too: BENCHMARKS.md, note 19.)
+bool ParseCanonicalItem(std::string_view text, Item* item) {
+  std::vector<JsonMemberSpan> members;
+  members.reserve(8);
+  if (!ScanJsonObject(text, &members)) return false;
+  Item result;
+  unsigned seen = 0;
+  std::string_view b64;
+  for (const JsonMemberSpan& m : members) {
+    unsigned bit;
+    if (m.key == "id") {
+      bit = 1;
+      if (!DecodeJsonString(m.value, &result.id)) return false;
+    } else if (m.key == "kind") {
+      bit = 2;
+      if (!DecodeJsonString(m.value, &result.kind)) return false;
+    } else if (m.key == "content") {
+      bit = 4;
+      if (!DecodeJsonString(m.value, &result.content)) return false;
+    } else if (m.key == "timestamp") {
+      bit = 8;
+      if (!DecodeJsonInt64(m.value, &result.timestamp)) return false;
+    } else if (m.key == "metadata") {
+      bit = 16;
+      if (!StringMetadata(m.value, &result.metadata)) {
+        nlohmann::json j;
+        std::string why;
+        if (!json_util::Parse(m.value, &j, &why)) return false;
+        if (!json_util::MetadataFromJson(j, "metadata", &result.metadata, &why)) return false;
+      }
+    } else if (m.key == "embedding_b64") {
+      bit = 32;
+      // Taken raw: any byte DecodeJsonString would have to decode or refuse (an escape, a
+      // control character, non-ASCII) is outside the base64 alphabet, so decoding below
+      // refuses it too.
+      if (m.value.size() < 2 || m.value.front() != '"' || m.value.back() != '"') return false;
+      b64 = m.value.substr(1, m.value.size() - 2);
+    } else {
+      return false;
+    }
+    if (seen & bit) return false;
+    seen |= bit;
+  }
+  if ((seen & (1 | 8)) != (1 | 8)) return false;  // id and timestamp are required
+  if (seen & 32) {
+    size_t bytes = 0;
+    if (!Base64DecodedSize(b64, &bytes) || bytes % 4 != 0) return false;
+    if (HostIsLittleEndian()) {
+      // The little-endian float32 bytes decode straight into the floats.
+      result.embedding.resize(bytes / 4);
+      if (!Base64DecodeTo(b64, reinterpret_cast<char*>(result.embedding.data()))) return false;
+    } else {
+      std::string raw;
+      if (!Base64Decode(b64, &raw)) return false;
+      DecodeFloats(raw.data(), raw.size() / 4, &result.embedding);
+    }
+  }
+  *item = std::move(result);
+  return true;
+}
+
+}  // namespace
+
 bool ParseItemJsonExact(std::string_view json, Item* item, std::string* reason) {
+  if (ParseCanonicalItem(json, item)) return true;
+  return ParseItemJsonGeneral(json, item, reason);
+}
+
+bool ParseItemJsonGeneral(std::string_view json, Item* item, std::string* reason) {
   nlohmann::json j;
   std::string why;
   if (!json_util::Parse(json, &j, &why)) {

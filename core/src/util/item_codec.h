@@ -17,8 +17,14 @@ namespace t4dx {
 // when the item has none, or when with_embedding is false).
 void AppendItemJsonExact(const Item& item, bool with_embedding, std::string* out);
 // Parses the object written by AppendItemJsonExact (json is the object text). reason is
-// filled on failure ("missing id", "embedding_b64 is not base64", ...).
+// filled on failure ("missing id", "embedding_b64 is not base64", ...). Text exactly as
+// AppendItemJsonExact writes it is decoded from its own bytes (only non-string metadata
+// goes through the JSON parser); anything else takes ParseItemJsonGeneral, which gives
+// the same item or the error.
 bool ParseItemJsonExact(std::string_view json, Item* item, std::string* reason);
+// The same through the JSON parser (nlohmann) alone: the reference the decoding above is
+// tested against.
+bool ParseItemJsonGeneral(std::string_view json, Item* item, std::string* reason);
 
 // Checks an item against the store's rules before anything is written: id, kind length,
 // content size and UTF-8, embedding dimension (dim 0 = any positive size up to

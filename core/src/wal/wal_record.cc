@@ -10,13 +10,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "util/base64.h"
 #include "util/checksum.h"
-#include "util/coding.h"
 #include "util/item_codec.h"
+#include "util/json_scan.h"
 #include "util/json_util.h"
 #include "wal/wal_format.h"
-#include "wal/wal_json_scan.h"
 
 namespace t4dx {
 namespace {
@@ -114,282 +112,12 @@ bool GetUnsigned(const Json& doc, const char* field, uint64_t* v, std::string* r
   return true;
 }
 
-// True when s holds no byte JSON must escape (a control character, '"' or '\\'); *ascii
-// is then whether every byte is below 0x80. Eight bytes at a time (SWAR: a byte below
-// 0x20, or equal to '"' or '\\', sets its 0x80 bit in `special`).
-bool NoJsonSpecials(std::string_view s, bool* ascii) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  const char* p = s.data();
-  const size_t n = s.size();
-  uint64_t high = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x;
-    std::memcpy(&x, p + i, 8);
-    const uint64_t q = x ^ (kOnes * '"');
-    const uint64_t b = x ^ (kOnes * '\\');
-    const uint64_t special = ((x - kOnes * 0x20) & ~x) | ((q - kOnes) & ~q) | ((b - kOnes) & ~b);
-    if (special & kHigh) return false;
-    high |= x;
-  }
-  for (; i < n; ++i) {
-    const unsigned char c = static_cast<unsigned char>(p[i]);
-    if (c < 0x20 || c == '"' || c == '\\') return false;
-    high |= c;
-  }
-  *ascii = (high & kHigh) == 0;
-  return true;
-}
-
-// The index of the first byte at or after i that JSON must escape (a control character,
-// '"' or '\\'), or v.size(). Eight bytes at a time, as NoJsonSpecials.
-size_t PlainRunEnd(std::string_view v, size_t i) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  for (; i + 8 <= v.size(); i += 8) {
-    uint64_t x;
-    std::memcpy(&x, v.data() + i, 8);
-    const uint64_t q = x ^ (kOnes * '"');
-    const uint64_t b = x ^ (kOnes * '\\');
-    const uint64_t special = ((x - kOnes * 0x20) & ~x) | ((q - kOnes) & ~q) | ((b - kOnes) & ~b);
-    if (special & kHigh) break;  // the byte is in these eight: found below
-  }
-  for (; i < v.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(v[i]);
-    if (c < 0x20 || c == '"' || c == '\\') break;
-  }
-  return i;
-}
-
-// The raw text of a JSON string value that needs no decoding: quoted, no escape, no
-// control character, valid UTF-8. False for anything else.
-bool PlainString(std::string_view v, std::string_view* out) {
-  if (v.size() < 2 || v.front() != '"' || v.back() != '"') return false;
-  v = v.substr(1, v.size() - 2);
-  bool ascii = false;
-  if (!NoJsonSpecials(v, &ascii)) return false;
-  if (!ascii && !json_util::IsValidUtf8(v)) return false;
-  *out = v;
-  return true;
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool Hex4(std::string_view v, size_t i, uint32_t* out) {
-  if (i + 4 > v.size()) return false;
-  uint32_t n = 0;
-  for (size_t k = 0; k < 4; ++k) {
-    const int d = HexDigit(v[i + k]);
-    if (d < 0) return false;
-    n = n * 16 + uint32_t(d);
-  }
-  *out = n;
-  return true;
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(char(cp));
-  } else if (cp < 0x800) {
-    out->push_back(char(0xC0 | (cp >> 6)));
-    out->push_back(char(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(char(0xE0 | (cp >> 12)));
-    out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(char(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(char(0xF0 | (cp >> 18)));
-    out->push_back(char(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(char(0x80 | (cp & 0x3F)));
-  }
-}
-
-// A JSON string value decoded as RFC 8259 says (escapes, \uXXXX with surrogate pairs),
-// accepting exactly what nlohmann accepts: no control character, valid UTF-8, no lone
-// surrogate. False otherwise (the caller then lets the JSON parser report it).
-bool JsonString(std::string_view v, std::string* out) {
-  std::string_view plain;
-  if (PlainString(v, &plain)) {
-    out->assign(plain);
-    return true;
-  }
-  if (v.size() < 2 || v.front() != '"' || v.back() != '"') return false;
-  v = v.substr(1, v.size() - 2);
-  std::string s;
-  s.reserve(v.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    // The run of bytes up to the next escape (or bad byte) is copied as one piece.
-    const size_t run = PlainRunEnd(v, i);
-    s.append(v.data() + i, run - i);
-    i = run;
-    if (i == v.size()) break;
-    const unsigned char c = static_cast<unsigned char>(v[i]);
-    if (c < 0x20 || c == '"') return false;
-    if (++i >= v.size()) return false;
-    switch (v[i]) {
-      case '"': s.push_back('"'); break;
-      case '\\': s.push_back('\\'); break;
-      case '/': s.push_back('/'); break;
-      case 'b': s.push_back('\b'); break;
-      case 'f': s.push_back('\f'); break;
-      case 'n': s.push_back('\n'); break;
-      case 'r': s.push_back('\r'); break;
-      case 't': s.push_back('\t'); break;
-      case 'u': {
-        uint32_t cp;
-        if (!Hex4(v, i + 1, &cp)) return false;
-        i += 4;
-        if (cp >= 0xDC00 && cp <= 0xDFFF) return false;  // a low surrogate first
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-          uint32_t lo;
-          if (i + 2 >= v.size() || v[i + 1] != '\\' || v[i + 2] != 'u' || !Hex4(v, i + 3, &lo) ||
-              lo < 0xDC00 || lo > 0xDFFF) {
-            return false;
-          }
-          i += 6;
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        }
-        AppendUtf8(cp, &s);
-        break;
-      }
-      default:
-        return false;
-    }
-  }
-  if (!json_util::IsValidUtf8(s)) return false;
-  *out = std::move(s);
-  return true;
-}
-
-bool HostIsLittleEndian() {
-  const uint32_t one = 1;
-  unsigned char first;
-  std::memcpy(&first, &one, 1);
-  return first == 1;
-}
-
-// A JSON integer (no fraction, no exponent, no leading zero) that fits int64_t.
-bool PlainInt64(std::string_view v, int64_t* out) {
-  bool neg = !v.empty() && v[0] == '-';
-  if (neg) v.remove_prefix(1);
-  if (v.empty() || v.size() > 19 || (v.size() > 1 && v[0] == '0')) return false;
-  uint64_t n = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9') return false;
-    n = n * 10 + uint64_t(c - '0');
-  }
-  if (neg ? n > uint64_t(INT64_MAX) + 1 : n > uint64_t(INT64_MAX)) return false;
-  *out = neg ? int64_t(0 - n) : int64_t(n);
-  return true;
-}
-
-// Metadata whose values are all strings (the common case), decoded like JsonString; false
-// for anything else (numbers, lists, escaped or repeated keys), left to the JSON parser.
-bool StringMetadata(std::string_view text, Metadata* out) {
-  std::vector<JsonMemberSpan> members;
-  members.reserve(16);
-  if (!ScanJsonObject(text, &members)) return false;
-  Metadata result;
-  for (const JsonMemberSpan& m : members) {
-    for (unsigned char c : m.key) {
-      if (c < 0x20 || c == '\\') return false;
-    }
-    if (!json_util::IsValidUtf8(m.key)) return false;
-    std::string value;
-    if (!JsonString(m.value, &value)) return false;
-    // Keys come sorted (AppendMetadata writes them in map order): hinted at the end.
-    const size_t before = result.size();
-    result.emplace_hint(result.end(), std::string(m.key), MetaValue::String(std::move(value)));
-    if (result.size() == before) return false;  // a repeated key
-  }
-  *out = std::move(result);
-  return true;
-}
-
-// The item as the engine writes it (AppendItemJsonExact): fields id, kind, content,
-// timestamp, metadata, embedding_b64, each once. Decoded from the line's own bytes (JSON
-// string escapes included); only metadata goes through the JSON parser. False when the
-// text is anything else (an unknown or repeated field, a number in another form, an
-// escape nlohmann would refuse...): the caller then parses it the general way, which
-// gives the same item or the same error.
-bool ParseCanonicalItem(std::string_view text, Item* item) {
-  std::vector<JsonMemberSpan> members;
-  members.reserve(8);
-  if (!ScanJsonObject(text, &members)) return false;
-  Item result;
-  unsigned seen = 0;
-  std::string_view b64;
-  for (const JsonMemberSpan& m : members) {
-    unsigned bit;
-    if (m.key == "id") {
-      bit = 1;
-      if (!JsonString(m.value, &result.id)) return false;
-    } else if (m.key == "kind") {
-      bit = 2;
-      if (!JsonString(m.value, &result.kind)) return false;
-    } else if (m.key == "content") {
-      bit = 4;
-      if (!JsonString(m.value, &result.content)) return false;
-    } else if (m.key == "timestamp") {
-      bit = 8;
-      if (!PlainInt64(m.value, &result.timestamp)) return false;
-    } else if (m.key == "metadata") {
-      bit = 16;
-      if (!StringMetadata(m.value, &result.metadata)) {
-        nlohmann::json j;
-        std::string why;
-        if (!json_util::Parse(m.value, &j, &why)) return false;
-        if (!json_util::MetadataFromJson(j, "metadata", &result.metadata, &why)) return false;
-      }
-    } else if (m.key == "embedding_b64") {
-      bit = 32;
-      // Taken raw: any byte PlainString would refuse (an escape, a control character,
-      // non-ASCII) is outside the base64 alphabet, so decoding below refuses it too.
-      if (m.value.size() < 2 || m.value.front() != '"' || m.value.back() != '"') return false;
-      b64 = m.value.substr(1, m.value.size() - 2);
-    } else {
-      return false;
-    }
-    if (seen & bit) return false;
-    seen |= bit;
-  }
-  if ((seen & (1 | 8)) != (1 | 8)) return false;  // id and timestamp are required
-  if (seen & 32) {
-    size_t bytes = 0;
-    if (!Base64DecodedSize(b64, &bytes) || bytes % 4 != 0) return false;
-    if (HostIsLittleEndian()) {
-      // The little-endian float32 bytes decode straight into the floats.
-      result.embedding.resize(bytes / 4);
-      if (!Base64DecodeTo(b64, reinterpret_cast<char*>(result.embedding.data()))) return false;
-    } else {
-      std::string raw;
-      if (!Base64Decode(b64, &raw)) return false;
-      DecodeFloats(raw.data(), raw.size() / 4, &result.embedding);
-    }
-  }
-  *item = std::move(result);
-  return true;
-}
-
-// ParseItemJsonExact, through ParseCanonicalItem when the text allows (replay speed).
-bool ParseItemFast(std::string_view text, Item* item, std::string* why) {
-  if (ParseCanonicalItem(text, item)) return true;
-  return ParseItemJsonExact(text, item, why);
-}
-
 // Parses the item object `text` of `line`; where = "item" or "items[i]".
 bool ParseItem(std::string_view line, std::string_view text, const std::string& where, Item* item,
                std::string* reason) {
   if (text.empty() || text[0] != '{') return Fail(reason, where + " is not an object");
   std::string why;
-  if (!ParseItemFast(text, item, &why)) {
+  if (!ParseItemJsonExact(text, item, &why)) {
     // A syntax error is reported at its column in the line, like any other.
     if (why.rfind("invalid JSON", 0) == 0) return Fail(reason, InvalidJsonReason(line));
     return Fail(reason, where + ": " + why);
@@ -576,7 +304,7 @@ bool DecodeCanonicalLine(std::string_view line, WalRecord* r) {
   if (!Consume(body, &pos, "{\"v\":1,\"lsn\":")) return false;
   if (!PlainUint64(UpToComma(body, &pos), &out.lsn) || out.lsn == 0) return false;
   if (!Consume(body, &pos, ",\"timestamp\":")) return false;
-  if (!PlainInt64(UpToComma(body, &pos), &out.timestamp)) return false;
+  if (!DecodeJsonInt64(UpToComma(body, &pos), &out.timestamp)) return false;
   if (!Consume(body, &pos, ",\"op_type\":\"")) return false;
   if (Consume(body, &pos, "put\",\"item\":")) {
     out.op = WalOp::kPut;
@@ -586,7 +314,7 @@ bool DecodeCanonicalLine(std::string_view line, WalRecord* r) {
     if (!ParseItem(line, text, "item", &out.items[0], nullptr)) return false;
   } else if (Consume(body, &pos, "delete\",\"id\":")) {
     out.op = WalOp::kDelete;
-    if (!JsonString(body.substr(pos), &out.id) || !ValidateId(out.id).ok()) return false;
+    if (!DecodeJsonString(body.substr(pos), &out.id) || !ValidateId(out.id).ok()) return false;
   } else if (Consume(body, &pos, "batch\",\"lsn_last\":")) {
     out.op = WalOp::kBatch;
     uint64_t lsn_last = 0;
