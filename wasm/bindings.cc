@@ -8,7 +8,8 @@
 // the public Promise API; nothing else should call it.
 //
 // The engine runs on the caller's thread (no threads in WebAssembly): the JavaScript side
-// calls maintenanceStep() after writes and when idle (see npm/src/scheduler.js).
+// calls maintenanceStep() after writes and when idle (MaintenanceScheduler in
+// npm/src/core.js).
 #include <emscripten/bind.h>
 #include <emscripten/emscripten.h>
 #include <emscripten/val.h>
@@ -348,10 +349,14 @@ class Store {
   val Flush() { return engine_ ? Result(engine_->Flush()) : Closed(); }
   val Compact() { return engine_ ? Result(engine_->Compact()) : Closed(); }
 
-  val MaintenanceStep() {
+  // defer_merges: MaintenanceStepOptions::defer_merges (the scheduler passes true while
+  // writes keep coming).
+  val MaintenanceStep(bool defer_merges) {
     if (!engine_) return Closed();
     bool did_work = false;
-    Status s = engine_->MaintenanceStep(&did_work);
+    MaintenanceStepOptions options;
+    options.defer_merges = defer_merges;
+    Status s = engine_->MaintenanceStep(&did_work, options);
     if (!s.ok()) return ErrorValue(s);
     val r = val::object();
     r.set("didWork", did_work);

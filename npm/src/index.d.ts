@@ -49,7 +49,10 @@ export interface OpenOptions {
   compactionFanout?: number;
   maxK?: number;
   maxBatchItems?: number;
-  /** ms between idle maintenance looks after writes (default 1000; 0 = only after writes). */
+  /**
+   * ms between idle maintenance looks after writes (default 1000; 0 = only after writes).
+   * Merges wait until writes pause this long (unless segments pile up); 0: they never wait.
+   */
   idleMs?: number;
   /** Engine log lines (Node and inspect only: functions cannot reach a Worker). */
   onLog?: (line: { level: number; message: string }) => void;

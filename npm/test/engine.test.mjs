@@ -219,6 +219,47 @@ test('cooperative maintenance flushes at the threshold without an explicit flush
   });
 });
 
+// Merges wait while writes keep coming (a merge holds up every call on this one thread):
+// steps within idleMs of a write flush and index but leave merges to the idle look, or to
+// maintain().
+test('cooperative maintenance leaves merges until writes pause', { timeout: 60000 }, async () => {
+  await withStore({ flushThreshold: 10, idleMs: 600000 }, async (dir, opener) => {
+    const s = await opener();
+    for (let i = 0; i < 80; i++) await s.put(item(i, DIM));
+    // Let the scheduled steps run until nothing is left but the deferred merges.
+    for (let i = 0; i < 400; i++) {
+      const h = await s.describe('hnsw_stats');
+      const st = await s.stats();
+      if (st.compactor.flushes >= 8 && h.unindexed_segments === 0) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    let st = await s.stats();
+    assert.ok(st.compactor.flushes >= 8, JSON.stringify(st.compactor));
+    assert.equal(st.compactor.merges, 0, 'a merge ran within idleMs of a write');
+    assert.equal(s.maintenanceError, null);
+    await s.maintain();  // runs everything, merges included
+    st = await s.stats();
+    assert.ok(st.compactor.merges >= 1, JSON.stringify(st.compactor));
+    assert.equal(await s.count(), 80);
+    await s.close();
+  });
+  await withStore({ flushThreshold: 10, idleMs: 20 }, async (dir, opener) => {
+    const s = await opener();
+    for (let i = 0; i < 80; i++) await s.put(item(i, DIM));
+    // The idle look, idleMs after the last step, runs the merges.
+    let st = null;
+    for (let i = 0; i < 1000; i++) {
+      st = await s.stats();
+      if (st.compactor.merges >= 1) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(st.compactor.merges >= 1, JSON.stringify(st.compactor));
+    assert.equal(s.maintenanceError, null);
+    assert.equal(await s.count(), 80);
+    await s.close();
+  });
+});
+
 test('reopen finds everything (segments, WAL and deletes)', { timeout: 60000 }, async () => {
   await withStore({ flushThreshold: 16 }, async (dir, opener) => {
     let s = await opener();

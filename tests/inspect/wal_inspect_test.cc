@@ -96,7 +96,9 @@ TEST_F(WalInspectTest, ProgressCountsBytesOfEveryFile) {
   ASSERT_GE(calls.size(), 7u);  // after each record and each file
   for (size_t i = 0; i < calls.size(); ++i) {
     EXPECT_EQ(calls[i].second, total);
-    if (i > 0) EXPECT_GE(calls[i].first, calls[i - 1].first);
+    if (i > 0) {
+      EXPECT_GE(calls[i].first, calls[i - 1].first);
+    }
   }
   EXPECT_EQ(calls.back().first, total);
 }

@@ -28,6 +28,16 @@ namespace t4dx {
 // Progress of long work: done out of total units (total 0 = unknown).
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
+// How Engine::MaintenanceStep chooses its work.
+struct MaintenanceStepOptions {
+  // Start a merge only once the segments have piled up: more than 8 * compaction_fanout
+  // of them (32 by default). For a host without threads to pass while writes keep
+  // coming: there a merge holds up every call for as long as it runs, so merges are better
+  // left for when the writes pause. Flushes, index steps and index saves are never
+  // deferred; neither are Compact(), Flush() nor a background compactor's merges.
+  bool defer_merges = false;
+};
+
 // The diagnostic views. Each renders one JSON document; the service, the CLI and the WASM
 // API all print exactly these, so every tool shows the same figures.
 enum class View : uint8_t {
@@ -83,9 +93,11 @@ class Engine {
   virtual Status Flush() = 0;
   // Flushes, then merges all segments into one, dropping old versions and deletes.
   virtual Status Compact() = 0;
-  // One bounded unit of background work (flush a full MemTable, one merge, an index
-  // save). For hosts without threads (WebAssembly). *did_work tells whether there was any.
+  // One bounded unit of background work, the first there is of: flush a full MemTable,
+  // an index step, one merge, an index rebuild or save. For hosts without threads
+  // (WebAssembly). *did_work tells whether there was any. The first form defers nothing.
   virtual Status MaintenanceStep(bool* did_work) = 0;
+  virtual Status MaintenanceStep(bool* did_work, const MaintenanceStepOptions& options) = 0;
   virtual Status StartCompactor() = 0;  // no-op without threads
   virtual Status StopCompactor() = 0;
 

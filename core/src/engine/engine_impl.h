@@ -94,6 +94,7 @@ class EngineImpl final : public Engine {
   Status Flush() override;
   Status Compact() override;
   Status MaintenanceStep(bool* did_work) override;
+  Status MaintenanceStep(bool* did_work, const MaintenanceStepOptions& options) override;
   Status StartCompactor() override;
   Status StopCompactor() override;
   Status Verify(std::string* report_json, bool* healthy, ProgressFn progress) override;
@@ -185,7 +186,9 @@ class EngineImpl final : public Engine {
   // REQUIRES: maint_mu_. Flushes imm_ (if any) while another thread takes index steps on
   // the segments flushed before it, so that neither waits for the other (native builds).
   Status FlushBesideIndexing(bool* did_work);
-  Status DoMaintenance(bool* did_work);      // REQUIRES: maint_mu_
+  Status DoMaintenance(bool* did_work, bool defer_merges = false);  // REQUIRES: maint_mu_
+  // Whether more segments wait than MaintenanceStepOptions::defer_merges lets pile up.
+  bool MergesFarBehind();
   // maint_mu_ for a caller other than the compactor: taken ahead of its next step.
   std::unique_lock<std::mutex> LockMaintenance();
   Status CommitManifest(Manifest m);         // REQUIRES: maint_mu_; bumps generation

@@ -602,14 +602,21 @@ Status EngineImpl::FlushBesideIndexing(bool* did_work) {
 #endif
 }
 
-Status EngineImpl::DoMaintenance(bool* did_work) {
+bool EngineImpl::MergesFarBehind() {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  return segs_.size() > 8 * std::max<size_t>(opts_.compaction_fanout, 2);
+}
+
+Status EngineImpl::DoMaintenance(bool* did_work, bool defer_merges) {
   *did_work = false;
   T4DX_RETURN_IF_ERROR(FlushBesideIndexing(did_work));
   if (*did_work) return Status::OK();
   T4DX_RETURN_IF_ERROR(IndexOnce(did_work));
   if (*did_work) return Status::OK();
-  T4DX_RETURN_IF_ERROR(MergeOnce(false, did_work));
-  if (*did_work) return Status::OK();
+  if (!defer_merges || MergesFarBehind()) {
+    T4DX_RETURN_IF_ERROR(MergeOnce(false, did_work));
+    if (*did_work) return Status::OK();
+  }
   // Reclaim deleted marks when they pass the threshold.
   std::shared_ptr<HnswIndex> h;
   {
@@ -733,6 +740,10 @@ Status EngineImpl::StopCompactor() {
 }
 
 Status EngineImpl::MaintenanceStep(bool* did_work) {
+  return MaintenanceStep(did_work, MaintenanceStepOptions());
+}
+
+Status EngineImpl::MaintenanceStep(bool* did_work, const MaintenanceStepOptions& options) {
   *did_work = false;
   if (opts_.read_only || closed_) return Status::OK();
   bool freeze = false;
@@ -746,7 +757,7 @@ Status EngineImpl::MaintenanceStep(bool* did_work) {
     T4DX_RETURN_IF_ERROR(Enqueue(&w));
   }
   auto m = LockMaintenance();
-  return DoMaintenance(did_work);
+  return DoMaintenance(did_work, options.defer_merges);
 }
 
 Status EngineImpl::Flush() {
