@@ -78,7 +78,7 @@ else
   # trips the lock-order detector on reused mutex memory as described above; they are
   # race-free under TSAN_ALL=1.)
   run test_engine 'ConcurrencyTest.*:ConcurrencyPosixTest.*:CompactorYieldTest.*:ReadYourWritesTest.*:HnswPersistenceTest.RoundTrip*' || status=1
-  run test_vector 'HnswConcurrency*:HnswBulkAddTest.Concurrent*' || status=1
+  run test_vector '*HnswConcurrency*:HnswBulkAddTest.Concurrent*' || status=1
   run test_env '*Concurrent*' || status=1
 fi
 if grep -q 'WARNING: ThreadSanitizer' "$log"; then

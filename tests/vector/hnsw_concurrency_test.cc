@@ -1,5 +1,6 @@
 // HnswIndex under concurrent Add, MarkDeleted, Search and Serialize.
 #include <atomic>
+#include <string>
 #include <set>
 #include <thread>
 #include <vector>
@@ -17,23 +18,29 @@ using testing_util::Dataset;
 using testing_util::Overlap;
 using testing_util::RandomData;
 
-TEST(HnswConcurrencyTest, AddSearchAndMarkDeletedFromThreeThreads) {
+// With hnswlib's insertion walk and with the touching one (HnswParams::touching_walk).
+class HnswConcurrencyAddTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(HnswConcurrencyAddTest, AddSearchAndMarkDeletedFromFourThreads) {
   constexpr size_t kFirst = 600, kSecond = 900;
   Dataset data = ClusteredData(kFirst + kSecond, 16, 15, 0.3f, 31);
   HnswParams p;
   p.dim = 16;
   p.metric = Metric::kL2;
-  p.initial_capacity = 64;  // the adder grows the capacity while others search
+  p.initial_capacity = 64;  // the adders grow the capacity while others search
+  p.touching_walk = GetParam();
   std::unique_ptr<HnswIndex> index;
   ASSERT_TRUE(HnswIndex::Create(p, &index).ok());
   for (size_t i = 0; i < kFirst; ++i) ASSERT_TRUE(index->Add(i, data.row(i)).ok());
 
   std::atomic<bool> failed{false};
-  std::thread adder([&] {
-    for (size_t i = kFirst; i < kFirst + kSecond; ++i) {
+  auto add_every_other = [&](size_t first) {
+    for (size_t i = first; i < kFirst + kSecond; i += 2) {
       if (!index->Add(i, data.row(i)).ok()) failed = true;
     }
-  });
+  };
+  std::thread adder(add_every_other, kFirst);
+  std::thread adder2(add_every_other, kFirst + 1);
   std::thread deleter([&] {
     for (size_t i = 0; i < kFirst; i += 2) {
       if (!index->MarkDeleted(i).ok()) failed = true;
@@ -52,6 +59,7 @@ TEST(HnswConcurrencyTest, AddSearchAndMarkDeletedFromThreeThreads) {
     }
   });
   adder.join();
+  adder2.join();
   deleter.join();
   searcher.join();
   ASSERT_FALSE(failed.load());
@@ -73,6 +81,11 @@ TEST(HnswConcurrencyTest, AddSearchAndMarkDeletedFromThreeThreads) {
     EXPECT_EQ(index->IsMarkedDeleted(i), !alive(i)) << i;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Walks, HnswConcurrencyAddTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return std::string(info.param ? "touching" : "hnswlib");
+                         });
 
 TEST(HnswConcurrencyTest, ConcurrentSearchesWithDifferentEfDoNotInterfere) {
   const testing_util::SharedWorkload& w = testing_util::Shared(Metric::kInnerProduct, false);
