@@ -107,7 +107,9 @@ void SortFront(std::vector<std::pair<float, tableint>>* v, size_t from, size_t n
 // overlaps their misses), then computes the distances from cache: measured ~30% less time
 // per walk in WebAssembly (BENCHMARKS.md, WASM notes). Natively hnswlib's walk prefetches
 // and is the default (HnswParams::touching_walk).
-volatile uint32_t g_touch_sink;  // keeps the touching loads from being optimized away
+// Keeps the touching loads from being optimized away; atomic because walks run on many
+// threads at once (a relaxed store costs what a plain one does).
+std::atomic<uint32_t> g_touch_sink{0};
 
 template <typename Queue>
 Queue TouchingWalk(const Graph& g, tableint entry, const float* query, size_t ef) {
@@ -153,7 +155,7 @@ Queue TouchingWalk(const Graph& g, tableint entry, const float* query, size_t ef
     }
   }
   g.visited_list_pool_->releaseVisitedList(vl);
-  g_touch_sink = touched;
+  g_touch_sink.store(touched, std::memory_order_relaxed);
   return top;
 }
 
@@ -222,7 +224,7 @@ CandidateQueue TouchingConstructionWalk(Graph& g, tableint entry, const void* po
     }
   }
   g.visited_list_pool_->releaseVisitedList(vl);
-  g_touch_sink = touched;
+  g_touch_sink.store(touched, std::memory_order_relaxed);
   return top;
 }
 
@@ -232,6 +234,7 @@ CandidateQueue TouchingConstructionWalk(Graph& g, tableint entry, const void* po
 void InsertTouching(Graph& g, const void* point, hnswlib::labeltype label) {
   std::unique_lock<std::mutex> label_lock(g.getLabelOpMutex(label));
   tableint cur = 0;
+  int level = 0;
   {
     std::unique_lock<std::mutex> table(g.label_lookup_lock);
     if (g.label_lookup_.count(label) != 0) throw std::runtime_error("label already added");
@@ -241,9 +244,12 @@ void InsertTouching(Graph& g, const void* point, hnswlib::labeltype label) {
     cur = static_cast<tableint>(g.cur_element_count);
     g.cur_element_count++;
     g.label_lookup_[label] = cur;
+    // Drawn here, under label_lookup_lock: hnswlib draws it under the new element's own
+    // lock, where two insertions race on the generator. One draw per insertion either
+    // way, in the same order when insertions come one at a time (the same graph).
+    level = g.getRandomLevel(g.mult_);
   }
   std::unique_lock<std::mutex> element_lock(g.link_list_locks_[cur]);
-  const int level = g.getRandomLevel(g.mult_);
   g.element_levels_[cur] = level;
   std::unique_lock<std::mutex> global(g.global);
   const int max_level = g.maxlevel_;
