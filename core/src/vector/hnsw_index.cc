@@ -107,9 +107,10 @@ void SortFront(std::vector<std::pair<float, tableint>>* v, size_t from, size_t n
 // overlaps their misses), then computes the distances from cache: measured ~30% less time
 // per walk in WebAssembly (BENCHMARKS.md, WASM notes). Natively hnswlib's walk prefetches
 // and is the default (HnswParams::touching_walk).
-// Keeps the touching loads from being optimized away; atomic because walks run on many
-// threads at once (a relaxed store costs what a plain one does).
-std::atomic<uint32_t> g_touch_sink{0};
+// Keeps the touching loads from being optimized away. One per thread, since walks run on
+// many threads at once; not an atomic: a relaxed atomic store here made WebAssembly
+// searches ~15% slower (alternating runs, session 7), where thread_local is a plain global.
+thread_local volatile uint32_t g_touch_sink;
 
 template <typename Queue>
 Queue TouchingWalk(const Graph& g, tableint entry, const float* query, size_t ef) {
@@ -155,7 +156,7 @@ Queue TouchingWalk(const Graph& g, tableint entry, const float* query, size_t ef
     }
   }
   g.visited_list_pool_->releaseVisitedList(vl);
-  g_touch_sink.store(touched, std::memory_order_relaxed);
+  g_touch_sink = touched;
   return top;
 }
 
@@ -224,7 +225,7 @@ CandidateQueue TouchingConstructionWalk(Graph& g, tableint entry, const void* po
     }
   }
   g.visited_list_pool_->releaseVisitedList(vl);
-  g_touch_sink.store(touched, std::memory_order_relaxed);
+  g_touch_sink = touched;
   return top;
 }
 
