@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "util/coding.h"
+
 namespace t4dx {
 namespace {
 
@@ -36,13 +38,6 @@ struct ShiftedTables {
   }
 };
 constexpr ShiftedTables kShifted;
-
-bool HostIsLittleEndian() {
-  const uint32_t one = 1;
-  unsigned char first;
-  std::memcpy(&first, &one, 1);
-  return first == 1;
-}
 
 }  // namespace
 
@@ -109,7 +104,7 @@ bool Base64DecodeTo(std::string_view text, char* out) {
   const size_t full = pad ? quads - 1 : quads;
   uint32_t bad = 0;
   size_t q = 0;
-  if (HostIsLittleEndian()) {
+  if (kHostLittleEndian) {
     // Four bytes stored per quad (the fourth is overwritten by the next quad), so every
     // full quad but the last.
     for (; q + 1 < full; ++q, in += 4, o += 3) {

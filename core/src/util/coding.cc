@@ -3,16 +3,6 @@
 #include "util/coding.h"
 
 namespace t4dx {
-namespace {
-
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-constexpr bool kLittleEndian = true;
-#else
-constexpr bool kLittleEndian = false;
-#endif
-
-}  // namespace
 
 void PutFixed16(std::string* dst, uint16_t v) {
   char buf[2] = {static_cast<char>(v & 0xff), static_cast<char>((v >> 8) & 0xff)};
@@ -44,7 +34,7 @@ void PutFloat64(std::string* dst, double v) {
 }
 
 void PutFloats(std::string* dst, const float* v, size_t n) {
-  if (kLittleEndian) {
+  if (kHostLittleEndian) {
     dst->append(reinterpret_cast<const char*>(v), n * sizeof(float));
     return;
   }
@@ -55,7 +45,7 @@ void PutFloats(std::string* dst, const float* v, size_t n) {
 void DecodeFloats(const char* p, size_t n, std::vector<float>* out) {
   out->resize(n);
   if (n == 0) return;
-  if (kLittleEndian) {
+  if (kHostLittleEndian) {
     std::memcpy(out->data(), p, n * sizeof(float));
     return;
   }

@@ -10,6 +10,15 @@
 
 namespace t4dx {
 
+// Whether this host stores integers and floats little-endian (the files' byte order), so
+// that their bytes can be copied as they are.
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+inline constexpr bool kHostLittleEndian = true;
+#else
+inline constexpr bool kHostLittleEndian = false;
+#endif
+
 void PutFixed16(std::string* dst, uint16_t v);
 void PutFixed32(std::string* dst, uint32_t v);
 void PutFixed64(std::string* dst, uint64_t v);

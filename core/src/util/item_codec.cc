@@ -26,23 +26,21 @@ void AppendItemJsonExact(const Item& item, bool with_embedding, std::string* out
   out->append(",\"metadata\":");
   json_util::AppendMetadata(out, item.metadata);
   if (with_embedding && !item.embedding.empty()) {
-    std::string raw;
-    PutFloats(&raw, item.embedding.data(), item.embedding.size());
     out->append(",\"embedding_b64\":\"");
-    AppendBase64(out, raw);
+    if (kHostLittleEndian) {  // the floats' own bytes are their encoding
+      AppendBase64(out, std::string_view(reinterpret_cast<const char*>(item.embedding.data()),
+                                         item.embedding.size() * sizeof(float)));
+    } else {
+      std::string raw;
+      PutFloats(&raw, item.embedding.data(), item.embedding.size());
+      AppendBase64(out, raw);
+    }
     out->push_back('"');
   }
   out->push_back('}');
 }
 
 namespace {
-
-bool HostIsLittleEndian() {
-  const uint32_t one = 1;
-  unsigned char first;
-  std::memcpy(&first, &one, 1);
-  return first == 1;
-}
 
 // Metadata whose values are all strings (the common case), decoded like DecodeJsonString;
 // false for anything else (numbers, lists, escaped or repeated keys), left to the parser.
@@ -120,7 +118,7 @@ bool ParseCanonicalItem(std::string_view text, Item* item) {
   if (seen & 32) {
     size_t bytes = 0;
     if (!Base64DecodedSize(b64, &bytes) || bytes % 4 != 0) return false;
-    if (HostIsLittleEndian()) {
+    if (kHostLittleEndian) {
       // The little-endian float32 bytes decode straight into the floats.
       result.embedding.resize(bytes / 4);
       if (!Base64DecodeTo(b64, reinterpret_cast<char*>(result.embedding.data()))) return false;

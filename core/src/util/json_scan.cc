@@ -69,12 +69,22 @@ size_t SkipValue(std::string_view t, size_t pos) {
   return i == pos ? std::string_view::npos : i;
 }
 
-// True when s holds no byte JSON must escape (a control character, '"' or '\\'); *ascii
-// is then whether every byte is below 0x80. Eight bytes at a time (SWAR: a byte below
-// 0x20, or equal to '"' or '\\', sets its 0x80 bit in `special`).
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHigh = 0x8080808080808080ull;
+
+// Whether c is a byte JSON must escape: a control character, '"' or '\\'.
+bool IsJsonSpecial(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+// Whether any of the eight bytes in x is (SWAR: such a byte sets its 0x80 bit here).
+bool HasJsonSpecial(uint64_t x) {
+  const uint64_t q = x ^ (kOnes * '"');
+  const uint64_t b = x ^ (kOnes * '\\');
+  return ((((x - kOnes * 0x20) & ~x) | ((q - kOnes) & ~q) | ((b - kOnes) & ~b)) & kHigh) != 0;
+}
+
+// True when s holds no byte JSON must escape; *ascii is then whether every byte is below
+// 0x80. Eight bytes at a time.
 bool NoJsonSpecials(std::string_view s, bool* ascii) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
   const char* p = s.data();
   const size_t n = s.size();
   uint64_t high = 0;
@@ -82,38 +92,27 @@ bool NoJsonSpecials(std::string_view s, bool* ascii) {
   for (; i + 8 <= n; i += 8) {
     uint64_t x;
     std::memcpy(&x, p + i, 8);
-    const uint64_t q = x ^ (kOnes * '"');
-    const uint64_t b = x ^ (kOnes * '\\');
-    const uint64_t special = ((x - kOnes * 0x20) & ~x) | ((q - kOnes) & ~q) | ((b - kOnes) & ~b);
-    if (special & kHigh) return false;
+    if (HasJsonSpecial(x)) return false;
     high |= x;
   }
   for (; i < n; ++i) {
     const unsigned char c = static_cast<unsigned char>(p[i]);
-    if (c < 0x20 || c == '"' || c == '\\') return false;
+    if (IsJsonSpecial(c)) return false;
     high |= c;
   }
   *ascii = (high & kHigh) == 0;
   return true;
 }
 
-// The index of the first byte at or after i that JSON must escape (a control character,
-// '"' or '\\'), or v.size(). Eight bytes at a time, as NoJsonSpecials.
+// The index of the first byte at or after i that JSON must escape, or v.size(). Eight
+// bytes at a time, as NoJsonSpecials.
 size_t PlainRunEnd(std::string_view v, size_t i) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
   for (; i + 8 <= v.size(); i += 8) {
     uint64_t x;
     std::memcpy(&x, v.data() + i, 8);
-    const uint64_t q = x ^ (kOnes * '"');
-    const uint64_t b = x ^ (kOnes * '\\');
-    const uint64_t special = ((x - kOnes * 0x20) & ~x) | ((q - kOnes) & ~q) | ((b - kOnes) & ~b);
-    if (special & kHigh) break;  // the byte is in these eight: found below
+    if (HasJsonSpecial(x)) break;  // the byte is in these eight: found below
   }
-  for (; i < v.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(v[i]);
-    if (c < 0x20 || c == '"' || c == '\\') break;
-  }
+  while (i < v.size() && !IsJsonSpecial(static_cast<unsigned char>(v[i]))) ++i;
   return i;
 }
 
