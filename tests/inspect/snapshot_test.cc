@@ -5,7 +5,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "forwarding_env.h"
+#include "hook_env.h"
 #include "inspect/tar.h"
 #include "t4dx/engine.h"
 #include "t4dx/inspect.h"
@@ -33,37 +33,7 @@ std::vector<Item> All(Engine* db) {
   return out;
 }
 
-// Delegates to a base Env; calls `hook(path)` once, the first time `path` is opened for
-// reading, to let a test change the store at that exact moment.
-class HookEnv : public testing_util::ForwardingEnv {
- public:
-  explicit HookEnv(Env* base) : ForwardingEnv(base) {}
-  void SetHook(std::string path, std::function<void()> fn) {
-    hook_path_ = std::move(path);
-    hook_ = std::move(fn);
-  }
-  bool fired() const { return fired_; }
-  void OpenBeforeHook(bool on) { open_first_ = on; }
-
-  Status NewRandomAccessFile(const std::string& p, std::unique_ptr<RandomAccessFile>* f) override {
-    if (!fired_ && p == hook_path_) {
-      fired_ = true;
-      if (open_first_) {
-        Status s = base()->NewRandomAccessFile(p, f);
-        hook_();
-        return s;
-      }
-      hook_();
-    }
-    return base()->NewRandomAccessFile(p, f);
-  }
-
- private:
-  std::string hook_path_;
-  std::function<void()> hook_;
-  bool fired_ = false;
-  bool open_first_ = false;
-};
+using testing_util::HookEnv;
 
 class SnapshotTest : public testing::Test {
  protected:
@@ -267,7 +237,7 @@ TEST_F(SnapshotTest, CompactionDuringTheCopyStartsItOver) {
   SnapshotInfo info;
   Status s = CreateSnapshot(&hook, "store", "snap.tar", SnapshotOptions(), &info);
   ASSERT_TRUE(s.ok()) << s.ToString();
-  EXPECT_TRUE(hook.fired());
+  EXPECT_EQ(hook.fired_count("store/seg_000001/ids.idx"), 1);
   EXPECT_EQ(info.attempts, 2);
   EXPECT_FALSE(env_->FileExists("store/seg_000001"));
   SnapshotInfo v;
@@ -283,19 +253,20 @@ TEST_F(SnapshotTest, RotationBeforeTheActiveWalIsOpenedStartsItOver) {
   SnapshotInfo info;
   Status s = CreateSnapshot(&hook, "store", "snap.tar", SnapshotOptions(), &info);
   ASSERT_TRUE(s.ok()) << s.ToString();
-  EXPECT_TRUE(hook.fired());
+  EXPECT_EQ(hook.fired_count("store/wal.jsonl"), 1);
   EXPECT_EQ(info.attempts, 2);
   EXPECT_EQ(RestoredItems(env_.get(), "snap.tar", "restored"), expected_);
 }
 
 TEST_F(SnapshotTest, RotationAfterTheActiveWalIsOpenedIsConsistent) {
   HookEnv hook(env_.get());
-  hook.OpenBeforeHook(true);  // the copy holds wal.jsonl open when it is sealed
-  hook.SetHook("store/wal.jsonl", [&] { ASSERT_TRUE(db_->Flush().ok()); });
+  // The copy holds wal.jsonl open when it is sealed.
+  hook.SetHook("store/wal.jsonl", [&] { ASSERT_TRUE(db_->Flush().ok()); }, 1,
+               HookEnv::When::kAfterOpen);
   SnapshotInfo info;
   Status s = CreateSnapshot(&hook, "store", "snap.tar", SnapshotOptions(), &info);
   ASSERT_TRUE(s.ok()) << s.ToString();
-  EXPECT_TRUE(hook.fired());
+  EXPECT_EQ(hook.fired_count("store/wal.jsonl"), 1);
   EXPECT_EQ(info.attempts, 1);
   EXPECT_EQ(RestoredItems(env_.get(), "snap.tar", "restored"), expected_);
 }

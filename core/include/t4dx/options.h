@@ -47,7 +47,10 @@ struct Options {
   bool create_if_missing = true;
   // Open without taking the lock and without changing a byte on disk (forensics, the
   // inspector, read-only CLI commands on a store a service holds). The WAL is replayed
-  // into memory; a torn tail is ignored; writes fail with kFailedPrecondition.
+  // into memory; a torn tail is ignored; writes fail with kFailedPrecondition. Beside a
+  // running writer the open shows one state the store was in: when the writer merged
+  // segments, removed WAL files or sealed wal.jsonl under it, it starts again (up to 5
+  // times), then lists what the view may miss among its problems (View::kStatus).
   bool read_only = false;
 
   uint32_t dim = 0;  // 0: the store's dimension, or taken from the first item with a vector

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -72,9 +73,14 @@ ManifestSegment ToManifestSegment(uint64_t id, const SegmentMeta& meta);
 
 class EngineImpl final : public Engine {
  public:
-  // After a read-only Recover: segments were missing and global_index.json has changed
-  // since (a concurrent writer merged them away). See Engine::Open.
-  bool SegmentsVanished();
+  // After a read-only Recover beside a running writer: true when what it read is not one
+  // consistent state and the open should be done again. Either files it listed were gone
+  // when read and global_index.json has changed since (the writer merged segments away,
+  // or removed WAL files past retention), or wal.jsonl was sealed and replaced between the
+  // listing of the WAL files and its reading (the open missed the sealed file's entries).
+  // On the last attempt it returns false and records what the view may miss as problems
+  // of the open (missing segments are recorded already). See Engine::Open.
+  bool ReadOnlyViewStale(bool last_attempt);
   EngineImpl(const Options& options, std::string dir);
   ~EngineImpl() override;
 
@@ -293,6 +299,8 @@ class EngineImpl final : public Engine {
   RecoveryReport recovery_;
   std::vector<std::string> problems_;  // open problems found by recovery (guarded by mu_)
   bool segments_missing_ = false;      // a read-only open found a listed segment gone
+  std::set<std::string> wal_sealed_listed_;  // the sealed WAL files ReplayWal listed
+  std::vector<std::string> wal_files_missing_;  // ...gone when read, not covered (read-only)
 };
 
 }  // namespace t4dx

@@ -22,10 +22,12 @@ constexpr uint64_t kCloseIndexMaxVectors = 50000;
 Status Engine::Open(const Options& options, const std::string& dir,
                     std::unique_ptr<Engine>* engine) {
   engine->reset();
-  // A read-only open beside a running writer can read a manifest whose merge inputs the
-  // writer removes before they are opened: that open misses them. When segments were
-  // missing and the manifest has moved on since, the open is done again over the new one
-  // (a few times); what is still missing after that is reported as before.
+  // A read-only open beside a running writer can read a manifest whose merge inputs (or
+  // WAL files past retention) the writer removes before they are opened: that open misses
+  // them. It can also list the WAL files just before the writer seals wal.jsonl, then read
+  // the new wal.jsonl: that open misses the entries of the file sealed. In either case the
+  // open is done again (a few times); what may still be missing after that is reported as
+  // problems of the open.
   constexpr int kReadOnlyAttempts = 5;
   for (int attempt = 1;; ++attempt) {
     auto impl = std::make_unique<EngineImpl>(options, dir);
@@ -34,7 +36,7 @@ Status Engine::Open(const Options& options, const std::string& dir,
       impl->Close();
       return s;
     }
-    if (options.read_only && attempt < kReadOnlyAttempts && impl->SegmentsVanished()) {
+    if (options.read_only && impl->ReadOnlyViewStale(attempt == kReadOnlyAttempts)) {
       impl->Close();
       continue;
     }
@@ -43,13 +45,41 @@ Status Engine::Open(const Options& options, const std::string& dir,
   }
 }
 
-// True when a read-only open found segments missing and global_index.json has changed
-// since it was read (a concurrent writer merged them away).
-bool EngineImpl::SegmentsVanished() {
-  if (!segments_missing_) return false;
-  Manifest now;
-  if (!ReadManifest(env_, dir_, &now).ok()) return false;
-  return now.generation != manifest_.generation;
+bool EngineImpl::ReadOnlyViewStale(bool last_attempt) {
+  // Listed files gone when read (merged segments; WAL files past retention whose entries
+  // this open's manifest does not cover): the writer removes them only once a newer
+  // global_index.json covers them, so the view is stale if that file has changed since.
+  if (segments_missing_ || !wal_files_missing_.empty()) {
+    Manifest now;
+    if (ReadManifest(env_, dir_, &now).ok() && now.generation != manifest_.generation) {
+      if (!last_attempt) return true;
+      std::unique_lock<std::shared_mutex> l(mu_);
+      for (const std::string& n : wal_files_missing_) {
+        problems_.push_back("WAL file " + n + " was removed by the writer while this "
+                            "read-only open read the WAL, on every attempt: its entries may "
+                            "be missing from this view; open it again");
+      }
+    }
+  }
+  // The WAL listing is stale when a sealed file is there now that was not listed, starting
+  // below the first entry read from wal.jsonl (or wal.jsonl gave none). One starting at
+  // that entry is the wal.jsonl that was read, sealed after it was opened: what was read
+  // of it is a consistent prefix. The rule is the snapshot's (core/doc/snapshot_format.md,
+  // "Consistency of a copy of a store in use").
+  std::vector<std::string> names;
+  if (!env_->GetChildren(dir_, &names).ok()) return false;
+  for (const auto& n : names) {
+    uint64_t first = 0;
+    if (!ParseSealedWalName(n, &first) || wal_sealed_listed_.count(n)) continue;
+    if (active_first_lsn_ != 0 && first >= active_first_lsn_) continue;
+    if (!last_attempt) return true;
+    std::unique_lock<std::shared_mutex> l(mu_);
+    problems_.push_back("WAL file " + n + " was sealed while this read-only open read the "
+                        "WAL, on every attempt: the entries from LSN " + std::to_string(first) +
+                        " on may be missing from this view; open it again");
+    return false;
+  }
+  return false;
 }
 
 EngineImpl::EngineImpl(const Options& options, std::string dir)
@@ -510,6 +540,7 @@ Status EngineImpl::ReplayWal() {
     uint64_t first;
     if (ParseSealedWalName(n, &first)) {
       files.push_back({first, n});
+      wal_sealed_listed_.insert(n);
       uint64_t sz = 0;
       if (env_->GetFileSize(JoinPath(dir_, n), &sz).ok()) wal_sealed_bytes_ += sz;
     }
@@ -620,8 +651,12 @@ Status EngineImpl::ReplayWal() {
       s = Status::OK();
     }
     // A read-only open beside a running writer may see a sealed file deleted by retention
-    // between listing and reading: everything in it is in a segment already.
-    if (s.IsNotFound() && opts_.read_only) continue;
+    // between listing and reading: everything in it is in a segment already, but maybe
+    // only in one a newer global_index.json names (see ReadOnlyViewStale).
+    if (s.IsNotFound() && opts_.read_only) {
+      if (!covered_through) wal_files_missing_.push_back(name);
+      continue;
+    }
     if (!s.ok()) return s.WithContext("WAL replay of " + path);
     recovery_.wal_bytes_read += sum.file_bytes;
     if (covered_through) prev = covered_through;
