@@ -114,6 +114,7 @@ TEST_F(ReadOnlyOpenTest, WalFileRemovedByRetentionBeforeItIsReadIsOpenedAgain) {
   o.dim = kDim;
   o.flush_threshold_items = 10;
   o.wal_retention_entries = 0;
+  o.compaction_fanout = 100;  // no merges: segments the reader names stay
   ASSERT_TRUE(Engine::Open(o, "store", &writer_).ok());
   Put(23);
   const std::string waiting = "store/wal_00000000000000000041.jsonl";
@@ -146,6 +147,42 @@ TEST_F(ReadOnlyOpenTest, WalFileRemovedByRetentionBeforeItIsReadIsOpenedAgain) {
   EXPECT_EQ(Count(ro.get()), 63u);
   const std::string status = Describe(ro.get(), View::kStatus).dump();
   EXPECT_FALSE(Contains(status, "removed by the writer")) << status;
+}
+
+TEST_F(ReadOnlyOpenTest, WalFileRemovedByRetentionBeforeTheListingIsOpenedAgain) {
+  // The writer of the test above: LSNs 41..50 wait in a sealed file for their flush.
+  ASSERT_TRUE(writer_->Close().ok());
+  Options o;
+  o.env = env_.get();
+  o.background_compaction = false;
+  o.dim = kDim;
+  o.flush_threshold_items = 10;
+  o.wal_retention_entries = 0;
+  o.compaction_fanout = 100;  // no merges: segments the reader names stay
+  ASSERT_TRUE(Engine::Open(o, "store", &writer_).ok());
+  Put(23);
+  const std::string waiting = "store/wal_00000000000000000041.jsonl";
+  ASSERT_TRUE(env_->FileExists(waiting));
+  auto flush_waiting = [&] {
+    bool did = true;
+    while (did) ASSERT_TRUE(writer_->MaintenanceStep(&did).ok());
+  };
+  HookEnv hook(env_.get());
+  // The reader holds global_index.json open (LSNs up to 40 in segments). Before it lists
+  // the WAL files, the writer flushes 41..50, seals 51..60, flushes them, and retention
+  // removes wal_41: the listing starts at wal_51, and LSNs 41..50 are in a segment the
+  // manifest it read does not name.
+  hook.SetHook(kManifest, [&] {
+    flush_waiting();
+    Put(10);
+    flush_waiting();
+    ASSERT_FALSE(env_->FileExists(waiting)) << "retention kept " << waiting;
+  }, 1, HookEnv::When::kAfterOpen);
+  auto ro = OpenReadOnly(&hook);
+  ASSERT_NE(ro, nullptr);
+  EXPECT_EQ(hook.fired_count(kManifest), 1);
+  EXPECT_EQ(Count(ro.get()), Count(writer_.get()));
+  EXPECT_EQ(Count(ro.get()), 63u);
 }
 
 }  // namespace

@@ -75,8 +75,9 @@ class EngineImpl final : public Engine {
  public:
   // After a read-only Recover beside a running writer: true when what it read is not one
   // consistent state and the open should be done again. Either files it listed were gone
-  // when read and global_index.json has changed since (the writer merged segments away,
-  // or removed WAL files past retention), or wal.jsonl was sealed and replaced between the
+  // when read, or the WAL it listed starts past the manifest it read, and global_index.json
+  // has changed since (the writer merged segments away, or flushed entries and removed
+  // their WAL files past retention), or wal.jsonl was sealed and replaced between the
   // listing of the WAL files and its reading (the open missed the sealed file's entries).
   // On the last attempt it returns false and records what the view may miss as problems
   // of the open (missing segments are recorded already). See Engine::Open.

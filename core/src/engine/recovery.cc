@@ -23,8 +23,8 @@ Status Engine::Open(const Options& options, const std::string& dir,
                     std::unique_ptr<Engine>* engine) {
   engine->reset();
   // A read-only open beside a running writer can read a manifest whose merge inputs (or
-  // WAL files past retention) the writer removes before they are opened: that open misses
-  // them. It can also list the WAL files just before the writer seals wal.jsonl, then read
+  // WAL files past retention) the writer removes before they are opened or listed: that
+  // open misses them. It can also list the WAL files just before the writer seals wal.jsonl, then read
   // the new wal.jsonl: that open misses the entries of the file sealed. In either case the
   // open is done again (a few times); what may still be missing after that is reported as
   // problems of the open.
@@ -46,10 +46,22 @@ Status Engine::Open(const Options& options, const std::string& dir,
 }
 
 bool EngineImpl::ReadOnlyViewStale(bool last_attempt) {
+  // The WAL read starts past the manifest read: the entries between are in a segment only
+  // a newer global_index.json names (the writer flushed them, and retention removed their
+  // WAL file before it was listed). Retention never removes the newest sealed file, so on
+  // a store at rest the WAL reaches back to durable_lsn + 1.
+  uint64_t wal_start = active_first_lsn_;
+  for (const std::string& n : wal_sealed_listed_) {
+    uint64_t first = 0;
+    if (ParseSealedWalName(n, &first) && (wal_start == 0 || first < wal_start)) wal_start = first;
+  }
+  const uint64_t durable = manifest_.durable_lsn;
+  const bool wal_gap = wal_start > durable + 1;
   // Listed files gone when read (merged segments; WAL files past retention whose entries
-  // this open's manifest does not cover): the writer removes them only once a newer
-  // global_index.json covers them, so the view is stale if that file has changed since.
-  if (segments_missing_ || !wal_files_missing_.empty()) {
+  // this open's manifest does not cover), or the gap above: the writer removes files only
+  // once a newer global_index.json covers them, so the view is stale if that file has
+  // changed since.
+  if (segments_missing_ || !wal_files_missing_.empty() || wal_gap) {
     Manifest now;
     if (ReadManifest(env_, dir_, &now).ok() && now.generation != manifest_.generation) {
       if (!last_attempt) return true;
@@ -58,6 +70,13 @@ bool EngineImpl::ReadOnlyViewStale(bool last_attempt) {
         problems_.push_back("WAL file " + n + " was removed by the writer while this "
                             "read-only open read the WAL, on every attempt: its entries may "
                             "be missing from this view; open it again");
+      }
+      if (wal_gap) {
+        problems_.push_back("the WAL starts at LSN " + std::to_string(wal_start) +
+                            " and global_index.json as read covers LSNs up to " +
+                            std::to_string(durable) + ": the writer flushed and removed the "
+                            "entries between while this read-only open ran, on every "
+                            "attempt; they may be missing from this view; open it again");
       }
     }
   }
