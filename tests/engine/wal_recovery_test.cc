@@ -352,6 +352,60 @@ TEST_P(WalRecoveryTest, ChecksumMismatchInFlushedSealedFile) {
   EXPECT_TRUE(named) << st.dump();
 }
 
+// A line removed from the middle of the log: every LSN above durable_lsn must be there, so
+// the record after the hole is where the WAL stops being trustworthy.
+TEST_P(WalRecoveryTest, LsnGapMidLog) {
+  Build(5);
+  auto lines = Lines(WalPath());
+  ASSERT_EQ(lines.size(), 5u);
+  lines.erase(lines.begin() + 2);  // LSN 3
+  WriteLines(WalPath(), lines);
+  lines = Lines(WalPath());
+  std::string original = testutil::ReadAll(env_.get(), WalPath());
+  ExpectCorruptionHandled(original, 3, lines[2].offset, "LSN gap", 5);
+}
+
+// A sealed WAL file whose entries are not in a segment yet, removed by hand: the store
+// must not open as healthy without them.
+TEST_P(WalRecoveryTest, UnflushedSealedFileRemoved) {
+  opts_.flush_threshold_items = 3;
+  {
+    std::unique_ptr<Engine> db;
+    ASSERT_TRUE(Engine::Open(opts_, kStore, &db).ok());
+    for (int i = 1; i <= 8; i++) {
+      items_.push_back(testutil::MakeItem("w" + std::to_string(i), kDim, i, 1000 + i));
+      ASSERT_TRUE(db->Put(items_.back()).ok());
+    }
+    ASSERT_TRUE(db->Close().ok());
+  }
+  json gi = json::parse(testutil::ReadAll(env_.get(), JoinPath(kStore, "global_index.json")));
+  ASSERT_EQ(gi["durable_lsn"].get<uint64_t>(), 3u) << gi.dump();
+  const std::string sealed = JoinPath(kStore, SealedWalName(4));  // LSNs 4..6
+  ASSERT_TRUE(env_->RemoveFile(sealed).ok());
+  const std::string original = testutil::ReadAll(env_.get(), WalPath());  // LSNs 7, 8
+
+  std::unique_ptr<Engine> db;
+  Status s = Reopen(&db);
+  if (strict()) {
+    ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_EQ(s.file(), WalPath());
+    EXPECT_EQ(s.line(), 1);
+    EXPECT_TRUE(Contains(s.message(), "LSNs 4..6 are missing")) << s.message();
+    EXPECT_EQ(testutil::ReadAll(env_.get(), WalPath()), original);
+    return;
+  }
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ExpectPresent(db.get(), 1, 3);
+  ExpectAbsent(db.get(), 4, 8);
+  json st = testutil::Describe(db.get(), View::kStatus);
+  EXPECT_FALSE(st["healthy"].get<bool>()) << st.dump();
+  bool named = false;
+  for (auto& p : st["problems"]) named = named || Contains(p.get<std::string>(), "LSNs 4..6");
+  EXPECT_TRUE(named) << st["problems"].dump();
+  // LSNs 7 and 8 are kept under quarantine/, not dropped.
+  EXPECT_EQ(QuarantinedWith(".corrupt"), original);
+}
+
 // A WAL that ends in the middle of a batch line: the batch is all or nothing.
 TEST_P(WalRecoveryTest, TornBatchIsAllOrNothing) {
   Build(2);

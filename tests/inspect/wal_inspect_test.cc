@@ -243,6 +243,53 @@ TEST_F(WalInspectTest, RepairKeepsNewerFilesWhenTheCutEntriesAreInSegments) {
   EXPECT_EQ(r.last_lsn, 8u);
 }
 
+TEST_F(WalInspectTest, MissingEntriesAboveTheManifestAreCorruption) {
+  // durable_lsn 2; LSNs 4 and 5 (a sealed file removed by hand, say) are nowhere.
+  Manifest m;
+  m.generation = 1;
+  m.durable_lsn = 2;
+  ASSERT_TRUE(WriteManifest(env_.get(), "s", m).ok());
+  Put(SealedWalName(1), PutLines(1, 3));
+  const std::string active = PutLines(6, 2);
+  Put(kWalActiveName, active);
+  WalInspection r = Inspect();
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_TRUE(r.corrupt);
+  EXPECT_EQ(r.problems[0].file, "s/wal.jsonl");
+  EXPECT_EQ(r.problems[0].line, 1u);
+  EXPECT_EQ(r.problems[0].offset, 0u);
+  EXPECT_EQ(r.problems[0].length, active.size());
+  EXPECT_NE(r.problems[0].reason.find("LSNs 4..5 are missing"), std::string::npos)
+      << r.problems[0].reason;
+  EXPECT_EQ(r.last_lsn, 3u);
+  // Repair ends the WAL at LSN 3 and keeps LSNs 6, 7 under quarantine/.
+  WalRepairResult res;
+  ASSERT_TRUE(RepairWal(env_.get(), "s", 9, &res).ok());
+  ASSERT_EQ(res.actions.size(), 1u);
+  EXPECT_EQ(Get(res.actions[0].saved_to), active);
+  EXPECT_EQ(res.last_good_lsn, 3u);
+  EXPECT_TRUE(Inspect().problems.empty());
+}
+
+TEST_F(WalInspectTest, HolesOnlyCountAboveTheManifest) {
+  // Retention removed LSNs 1..5 (all in segments): the WAL starts at 6. No manifest is
+  // readable in the second half, so only holes between two records count there.
+  Manifest m;
+  m.generation = 1;
+  m.durable_lsn = 7;
+  ASSERT_TRUE(WriteManifest(env_.get(), "s", m).ok());
+  Put(SealedWalName(6), PutLines(6, 3));
+  Put(kWalActiveName, PutLines(9, 2));
+  EXPECT_TRUE(Inspect().problems.empty());
+  ASSERT_TRUE(env_->RemoveFile("s/global_index.json").ok());
+  EXPECT_TRUE(Inspect().problems.empty());
+  Put(kWalActiveName, PutLines(10, 2));  // LSN 9 missing between two records
+  WalInspection r = Inspect();
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].reason.find("LSN 9 is missing"), std::string::npos)
+      << r.problems[0].reason;
+}
+
 TEST_F(WalInspectTest, NoWalIsEmptyReport) {
   WalInspection r = Inspect();
   EXPECT_TRUE(r.files.empty());

@@ -98,8 +98,11 @@ struct WalInspectOptions {
 };
 
 // Reads every WAL file of the store in dir (sealed ones by LSN, then wal.jsonl), checking
-// each line's checksum and the LSN order, calling on_entry (may be empty) for each valid
-// record; on_entry returns false to stop early (report->complete is then false). A file's
+// what the engine's recovery checks: each line's checksum, the LSN order, and that no LSN
+// above global_index.json's durable_lsn is missing (a hole is corruption at the record
+// after it; without a readable manifest only holes between two records count). Calls
+// on_entry (may be empty) for each valid record; on_entry returns false to stop early
+// (report->complete is then false). A file's
 // problem stops the reading of that file only. Missing WAL files are not an error (a store
 // with none has an empty report). Returns non-OK only for I/O errors.
 Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& options,

@@ -630,6 +630,14 @@ Status EngineImpl::ReplayWal() {
         }
         if (!emb.empty() && d == 0) dim_ = uint32_t(emb.size());
       }
+      // Every LSN above durable_lsn is in the WAL without a hole (WalLsnGapReason): a
+      // hole means records are missing (a WAL file removed or cut by hand, say).
+      const uint64_t expected = std::max(prev, durable) + 1;
+      if (r.last_lsn() > durable && r.lsn > expected) {
+        bad_pos = pos;
+        bad_reason = WalLsnGapReason(r.lsn, expected);
+        return Status::Corruption(bad_reason);
+      }
       prev = r.last_lsn();
       if (active && active_first_lsn_ == 0) active_first_lsn_ = r.lsn;
       if (r.last_lsn() <= durable) {

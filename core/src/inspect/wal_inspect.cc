@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "inspect/inspect_internal.h"
+#include "manifest/manifest.h"
 #include "t4dx/inspect.h"
 #include "t4dx/item_json.h"
 #include "util/json_util.h"
@@ -202,7 +203,15 @@ Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& opt
     }
   }
 
+  // Every LSN above the manifest's durable_lsn must be in the WAL without a hole (the
+  // engine's recovery holds the same rule). Below it a hole is normal: retention, or a bad
+  // tail of a flushed sealed file cut. Without a readable manifest only holes between two
+  // records are reported.
+  Manifest manifest;
+  const bool know_durable = ReadManifest(env, dir, &manifest).ok();
+  const uint64_t durable = know_durable ? manifest.durable_lsn : 0;
   uint64_t previous_lsn = 0;
+  bool after_problem = false;  // the previous file's end was not read: no hole is known
   bool stopped = false;
   for (size_t i = 0; i < names.size() && !stopped; ++i) {
     WalFileInfo f;
@@ -212,7 +221,18 @@ Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& opt
     WalReadOptions ro;
     ro.previous_lsn = previous_lsn;
     WalFileSummary sum;
+    WalPosition gap_pos;
+    std::string gap_reason;
+    uint64_t seen_lsn = after_problem ? 0 : previous_lsn;
     auto on_record = [&](const WalRecord& r, const WalPosition& pos) -> Status {
+      const uint64_t expected = std::max(seen_lsn, durable) + 1;
+      const bool known = seen_lsn != 0 || (know_durable && !after_problem);
+      if (known && r.last_lsn() > durable && r.lsn > expected) {
+        gap_pos = pos;
+        gap_reason = WalLsnGapReason(r.lsn, expected);
+        return Status::Corruption(gap_reason);
+      }
+      seen_lsn = r.last_lsn();
       ++f.records;
       f.entries += r.last_lsn() - r.lsn + 1;
       ++f.op_counts[WalOpName(r.op)];
@@ -247,6 +267,13 @@ Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& opt
       return Status::OK();
     };
     Status s = ReadWalFile(env, f.file, ro, on_record, &sum);
+    if (s.IsCorruption() && !gap_reason.empty()) {
+      s = Status::OK();
+      sum.has_problem = true;
+      sum.good_bytes = gap_pos.offset;
+      sum.problem = WalProblem{f.file, gap_pos.line, gap_pos.offset,
+                               sum.file_bytes - gap_pos.offset, gap_reason, false};
+    }
     if (s.IsNotFound()) continue;  // removed (rotated or cleaned up) since it was listed
     if (!s.ok() && !(stopped && s.code() == Status::Code::kAborted)) return s;
     f.bytes = sum.file_bytes;
@@ -267,6 +294,7 @@ Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& opt
       }
     }
     if (f.last_lsn != 0) previous_lsn = f.last_lsn;
+    after_problem = f.has_problem;
     report->files.push_back(std::move(f));
   }
 

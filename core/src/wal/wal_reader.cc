@@ -130,4 +130,13 @@ Status ReadWalFile(Env* env, const std::string& path, const WalReadOptions& opti
   }
 }
 
+std::string WalLsnGapReason(uint64_t found, uint64_t expected) {
+  const std::string missing =
+      found - 1 == expected ? "LSN " + std::to_string(expected) + " is"
+                            : "LSNs " + std::to_string(expected) + ".." +
+                                  std::to_string(found - 1) + " are";
+  return "LSN gap: this record starts at LSN " + std::to_string(found) + ", " + missing +
+         " missing before it (a WAL file removed or cut?)";
+}
+
 }  // namespace t4dx

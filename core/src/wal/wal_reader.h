@@ -64,4 +64,10 @@ Status ReadWalFile(Env* env, const std::string& path, const WalReadOptions& opti
                    const std::function<Status(WalRecord&, const WalPosition&)>& on_record,
                    WalFileSummary* summary);
 
+// The reason given for a record at LSN `found` where LSN `expected` was due: every LSN above
+// global_index.json's durable_lsn is in the WAL without a hole (an append that fails is cut
+// back before its LSNs are given out again), so a hole means records are missing. Recovery
+// and `wal check` report it as corruption at that record.
+std::string WalLsnGapReason(uint64_t found, uint64_t expected);
+
 }  // namespace t4dx
