@@ -18,6 +18,7 @@ using testutil::MakeItem;
 constexpr uint32_t kDim = 8;
 constexpr char kActive[] = "store/wal.jsonl";
 constexpr char kManifest[] = "store/global_index.json";
+constexpr char kWaiting[] = "store/wal_00000000000000000041.jsonl";
 
 class ReadOnlyOpenTest : public testing::Test {
  protected:
@@ -40,6 +41,29 @@ class ReadOnlyOpenTest : public testing::Test {
   void RotateAndWrite() {
     ASSERT_TRUE(writer_->Flush().ok());
     Put(5);
+  }
+  // A writer that keeps no flushed WAL beyond the newest sealed file, and merges nothing
+  // (segments a reader names stay). Items 0..29 are in a segment (the close flushed
+  // them), LSNs 31..40 in a segment too (a frozen MemTable is flushed before the next one
+  // freezes), 41..50 in a sealed file waiting for its flush (kWaiting), 51..53 in
+  // wal.jsonl.
+  void ReopenWriterKeepingNoFlushedWal() {
+    ASSERT_TRUE(writer_->Close().ok());
+    Options o;
+    o.env = env_.get();
+    o.background_compaction = false;
+    o.dim = kDim;
+    o.flush_threshold_items = 10;
+    o.wal_retention_entries = 0;
+    o.compaction_fanout = 100;
+    ASSERT_TRUE(Engine::Open(o, "store", &writer_).ok());
+    Put(23);
+    ASSERT_TRUE(env_->FileExists(kWaiting));
+  }
+  // The writer flushes every MemTable waiting for it (not the one taking writes).
+  void FlushWaiting() {
+    bool did = true;
+    while (did) ASSERT_TRUE(writer_->MaintenanceStep(&did).ok());
   }
   std::unique_ptr<Engine> OpenReadOnly(Env* env) {
     Options o;
@@ -103,46 +127,26 @@ TEST_F(ReadOnlyOpenTest, RotationOnEveryAttemptIsReported) {
 }
 
 TEST_F(ReadOnlyOpenTest, WalFileRemovedByRetentionBeforeItIsReadIsOpenedAgain) {
-  // A writer that keeps no flushed WAL beyond the newest sealed file. Items 0..29 are in a
-  // segment (the close flushed them), LSNs 31..40 in a segment too (a frozen MemTable is
-  // flushed before the next one freezes), 41..50 in a sealed file waiting for its flush,
-  // 51..53 in wal.jsonl.
-  ASSERT_TRUE(writer_->Close().ok());
-  Options o;
-  o.env = env_.get();
-  o.background_compaction = false;
-  o.dim = kDim;
-  o.flush_threshold_items = 10;
-  o.wal_retention_entries = 0;
-  o.compaction_fanout = 100;  // no merges: segments the reader names stay
-  ASSERT_TRUE(Engine::Open(o, "store", &writer_).ok());
-  Put(23);
-  const std::string waiting = "store/wal_00000000000000000041.jsonl";
-  ASSERT_TRUE(env_->FileExists(waiting));
-  auto flush_waiting = [&] {
-    bool did = true;
-    while (did) ASSERT_TRUE(writer_->MaintenanceStep(&did).ok());
-  };
-
+  ASSERT_NO_FATAL_FAILURE(ReopenWriterKeepingNoFlushedWal());
   HookEnv hook(env_.get());
   // 1. The reader holds global_index.json open (LSNs up to 40 in segments). Meanwhile the
   //    writer flushes LSNs 41..50 and freezes 51..60, sealing wal.jsonl, before the
   //    reader lists the WAL files: the listing holds wal_41, wal_51 and the new wal.jsonl.
   hook.SetHook(kManifest, [&] {
-    flush_waiting();
+    FlushWaiting();
     Put(10);
     ASSERT_TRUE(env_->FileExists("store/wal_00000000000000000051.jsonl"));
   }, 1, HookEnv::When::kAfterOpen);
   // 2. Before the reader reads wal_41, the writer flushes 51..60, and retention removes
   //    wal_41 (wal_51 is now the newest sealed file). Read as it is, the view would miss
   //    LSNs 41..50: they are in a segment the manifest it read does not name.
-  hook.SetHook(waiting, [&] {
-    flush_waiting();
-    ASSERT_FALSE(env_->FileExists(waiting)) << "retention kept " << waiting;
+  hook.SetHook(kWaiting, [&] {
+    FlushWaiting();
+    ASSERT_FALSE(env_->FileExists(kWaiting)) << "retention kept " << kWaiting;
   });
   auto ro = OpenReadOnly(&hook);
   ASSERT_NE(ro, nullptr);
-  EXPECT_EQ(hook.fired_count(waiting), 1);
+  EXPECT_EQ(hook.fired_count(kWaiting), 1);
   EXPECT_EQ(Count(ro.get()), Count(writer_.get()));
   EXPECT_EQ(Count(ro.get()), 63u);
   const std::string status = Describe(ro.get(), View::kStatus).dump();
@@ -150,33 +154,17 @@ TEST_F(ReadOnlyOpenTest, WalFileRemovedByRetentionBeforeItIsReadIsOpenedAgain) {
 }
 
 TEST_F(ReadOnlyOpenTest, WalFileRemovedByRetentionBeforeTheListingIsOpenedAgain) {
-  // The writer of the test above: LSNs 41..50 wait in a sealed file for their flush.
-  ASSERT_TRUE(writer_->Close().ok());
-  Options o;
-  o.env = env_.get();
-  o.background_compaction = false;
-  o.dim = kDim;
-  o.flush_threshold_items = 10;
-  o.wal_retention_entries = 0;
-  o.compaction_fanout = 100;  // no merges: segments the reader names stay
-  ASSERT_TRUE(Engine::Open(o, "store", &writer_).ok());
-  Put(23);
-  const std::string waiting = "store/wal_00000000000000000041.jsonl";
-  ASSERT_TRUE(env_->FileExists(waiting));
-  auto flush_waiting = [&] {
-    bool did = true;
-    while (did) ASSERT_TRUE(writer_->MaintenanceStep(&did).ok());
-  };
+  ASSERT_NO_FATAL_FAILURE(ReopenWriterKeepingNoFlushedWal());
   HookEnv hook(env_.get());
   // The reader holds global_index.json open (LSNs up to 40 in segments). Before it lists
   // the WAL files, the writer flushes 41..50, seals 51..60, flushes them, and retention
   // removes wal_41: the listing starts at wal_51, and LSNs 41..50 are in a segment the
   // manifest it read does not name.
   hook.SetHook(kManifest, [&] {
-    flush_waiting();
+    FlushWaiting();
     Put(10);
-    flush_waiting();
-    ASSERT_FALSE(env_->FileExists(waiting)) << "retention kept " << waiting;
+    FlushWaiting();
+    ASSERT_FALSE(env_->FileExists(kWaiting)) << "retention kept " << kWaiting;
   }, 1, HookEnv::When::kAfterOpen);
   auto ro = OpenReadOnly(&hook);
   ASSERT_NE(ro, nullptr);

@@ -1,9 +1,12 @@
 // InspectWal and RepairWal (t4dx/inspect.h) on hand-made WAL files in an in-memory Env.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "hook_env.h"
 #include "manifest/manifest.h"
+#include "t4dx/engine.h"
 #include "t4dx/inspect.h"
 #include "wal/wal_format.h"
 #include "wal/wal_test_util.h"
@@ -21,6 +24,19 @@ class WalInspectTest : public testing::Test {
   }
   void Put(const std::string& name, const std::string& data) {
     ASSERT_TRUE(WriteFile(env_.get(), "s/" + name, data).ok());
+  }
+  // A global_index.json whose durable_lsn is `lsn` (no segments).
+  void WriteDurableLsn(uint64_t lsn) {
+    Manifest m;
+    m.generation = 1;
+    m.durable_lsn = lsn;
+    ASSERT_TRUE(WriteManifest(env_.get(), "s", m).ok());
+  }
+  std::vector<std::string> ListChildren(const std::string& dir) {
+    std::vector<std::string> names;
+    EXPECT_TRUE(env_->GetChildren(dir, &names).ok());
+    std::sort(names.begin(), names.end());
+    return names;
   }
   std::string Get(const std::string& path) {
     std::string data;
@@ -222,10 +238,7 @@ TEST_F(WalInspectTest, RepairQuarantinesEverythingAfterCorruption) {
 TEST_F(WalInspectTest, RepairKeepsNewerFilesWhenTheCutEntriesAreInSegments) {
   // Lines 1..5 of the first sealed file are all flushed (durable_lsn 5): cutting its bad
   // tail leaves no hole, so the newer files (unflushed, acknowledged writes) must stay.
-  Manifest m;
-  m.generation = 1;
-  m.durable_lsn = 5;
-  ASSERT_TRUE(WriteManifest(env_.get(), "s", m).ok());
+  WriteDurableLsn(5);
   std::string sealed = PutLines(1, 5);
   const uint64_t off = LineOffset(sealed, 4);
   sealed[off + 10] ^= 0x01;
@@ -245,10 +258,7 @@ TEST_F(WalInspectTest, RepairKeepsNewerFilesWhenTheCutEntriesAreInSegments) {
 
 TEST_F(WalInspectTest, MissingEntriesAboveTheManifestAreCorruption) {
   // durable_lsn 2; LSNs 4 and 5 (a sealed file removed by hand, say) are nowhere.
-  Manifest m;
-  m.generation = 1;
-  m.durable_lsn = 2;
-  ASSERT_TRUE(WriteManifest(env_.get(), "s", m).ok());
+  WriteDurableLsn(2);
   Put(SealedWalName(1), PutLines(1, 3));
   const std::string active = PutLines(6, 2);
   Put(kWalActiveName, active);
@@ -274,10 +284,7 @@ TEST_F(WalInspectTest, MissingEntriesAboveTheManifestAreCorruption) {
 TEST_F(WalInspectTest, HolesOnlyCountAboveTheManifest) {
   // Retention removed LSNs 1..5 (all in segments): the WAL starts at 6. No manifest is
   // readable in the second half, so only holes between two records count there.
-  Manifest m;
-  m.generation = 1;
-  m.durable_lsn = 7;
-  ASSERT_TRUE(WriteManifest(env_.get(), "s", m).ok());
+  WriteDurableLsn(7);
   Put(SealedWalName(6), PutLines(6, 3));
   Put(kWalActiveName, PutLines(9, 2));
   EXPECT_TRUE(Inspect().problems.empty());
@@ -288,6 +295,65 @@ TEST_F(WalInspectTest, HolesOnlyCountAboveTheManifest) {
   ASSERT_EQ(r.problems.size(), 1u);
   EXPECT_NE(r.problems[0].reason.find("LSN 9 is missing"), std::string::npos)
       << r.problems[0].reason;
+}
+
+// `wal check` beside a running writer: wal.jsonl sealed after the listing and read as
+// the new file starts past the listed files, and a listed file may be removed by retention.
+// Neither is a hole.
+TEST_F(WalInspectTest, WriterAtWorkBesideTheReadIsNotAHole) {
+  Options o;
+  o.env = env_.get();
+  o.background_compaction = false;
+  o.dim = 4;
+  o.flush_threshold_items = 10;
+  o.wal_retention_entries = 0;
+  std::unique_ptr<Engine> db;
+  ASSERT_TRUE(Engine::Open(o, "w", &db).ok());
+  int next = 0;
+  auto put = [&](int n) {
+    for (int i = 0; i < n; ++i, ++next) {
+      Item it;
+      it.id = "item-" + std::to_string(next);
+      it.embedding = {1, float(next), 2, 3};
+      ASSERT_TRUE(db->Put(it).ok());
+    }
+  };
+  put(25);
+  auto inspect = [&](Env* env) {
+    WalInspection r;
+    EXPECT_TRUE(InspectWal(env, "w", WalInspectOptions(), nullptr, &r).ok());
+    return r;
+  };
+  // Rotation: the listing holds the sealed files and wal.jsonl; before wal.jsonl is
+  // opened, the writer seals it (a flush) and writes on in a new one.
+  testing_util::HookEnv rotate(env_.get());
+  rotate.SetHook("w/wal.jsonl", [&] {
+    ASSERT_TRUE(db->Flush().ok());
+    put(3);
+  });
+  WalInspection r = inspect(&rotate);
+  EXPECT_EQ(rotate.fired_count("w/wal.jsonl"), 1);
+  for (const auto& p : r.problems) ADD_FAILURE() << p.file << ": " << p.reason;
+  // Retention: before the oldest listed file is read, the writer flushes, seals and
+  // flushes again, and retention removes the files listed first.
+  std::vector<std::string> before;
+  for (const std::string& n : ListChildren("w")) {
+    if (n.rfind("wal_", 0) == 0) before.push_back(n);
+  }
+  ASSERT_FALSE(before.empty());
+  testing_util::HookEnv retire(env_.get());
+  retire.SetHook("w/" + before.front(), [&] {
+    put(12);
+    ASSERT_TRUE(db->Flush().ok());
+    put(12);
+    ASSERT_TRUE(db->Flush().ok());
+    ASSERT_FALSE(env_->FileExists("w/" + before.front()));
+  });
+  r = inspect(&retire);
+  EXPECT_EQ(retire.fired_count("w/" + before.front()), 1);
+  for (const auto& p : r.problems) ADD_FAILURE() << p.file << ": " << p.reason;
+  // At rest, the same WAL is whole.
+  EXPECT_TRUE(inspect(env_.get()).problems.empty());
 }
 
 TEST_F(WalInspectTest, NoWalIsEmptyReport) {

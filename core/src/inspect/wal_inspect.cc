@@ -206,12 +206,20 @@ Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& opt
   // Every LSN above the manifest's durable_lsn must be in the WAL without a hole (the
   // engine's recovery holds the same rule). Below it a hole is normal: retention, or a bad
   // tail of a flushed sealed file cut. Without a readable manifest only holes between two
-  // records are reported.
+  // records are reported. The manifest is read after the listing, so it is at least as new.
   Manifest manifest;
   const bool know_durable = ReadManifest(env, dir, &manifest).ok();
   const uint64_t durable = know_durable ? manifest.durable_lsn : 0;
+  // A hole before a file's first record may also be a writer at work beside this read (a
+  // read-only command beside the service): wal.jsonl sealed after the listing, or a listed
+  // file removed by retention. It is reported only when the WAL files are still the ones
+  // listed. Files only grow at their end, so a hole inside a file is always reported.
+  auto listing_changed = [&] {
+    std::vector<std::string> now;
+    return !inspect_internal::ListWalFiles(env, dir, &now).ok() || now != names;
+  };
   uint64_t previous_lsn = 0;
-  bool after_problem = false;  // the previous file's end was not read: no hole is known
+  bool start_unknown = false;  // the previous file was not read to its end
   bool stopped = false;
   for (size_t i = 0; i < names.size() && !stopped; ++i) {
     WalFileInfo f;
@@ -223,11 +231,12 @@ Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& opt
     WalFileSummary sum;
     WalPosition gap_pos;
     std::string gap_reason;
-    uint64_t seen_lsn = after_problem ? 0 : previous_lsn;
+    uint64_t seen_lsn = start_unknown ? 0 : previous_lsn;
     auto on_record = [&](const WalRecord& r, const WalPosition& pos) -> Status {
       const uint64_t expected = std::max(seen_lsn, durable) + 1;
-      const bool known = seen_lsn != 0 || (know_durable && !after_problem);
-      if (known && r.last_lsn() > durable && r.lsn > expected) {
+      const bool known = seen_lsn != 0 || (know_durable && !start_unknown);
+      if (known && r.last_lsn() > durable && r.lsn > expected &&
+          (f.records != 0 || !listing_changed())) {
         gap_pos = pos;
         gap_reason = WalLsnGapReason(r.lsn, expected);
         return Status::Corruption(gap_reason);
@@ -274,7 +283,10 @@ Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& opt
       sum.problem = WalProblem{f.file, gap_pos.line, gap_pos.offset,
                                sum.file_bytes - gap_pos.offset, gap_reason, false};
     }
-    if (s.IsNotFound()) continue;  // removed (rotated or cleaned up) since it was listed
+    if (s.IsNotFound()) {  // removed (rotated or cleaned up) since it was listed
+      start_unknown = true;
+      continue;
+    }
     if (!s.ok() && !(stopped && s.code() == Status::Code::kAborted)) return s;
     f.bytes = sum.file_bytes;
     done_bytes += f.bytes;
@@ -294,7 +306,7 @@ Status InspectWal(Env* env, const std::string& dir, const WalInspectOptions& opt
       }
     }
     if (f.last_lsn != 0) previous_lsn = f.last_lsn;
-    after_problem = f.has_problem;
+    start_unknown = f.has_problem;
     report->files.push_back(std::move(f));
   }
 
