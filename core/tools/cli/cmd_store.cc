@@ -271,8 +271,10 @@ json VerifyOnce(Context& ctx, ProgressBar* bar, Status* error) {
 
 // Verify is read-only and runs beside a service that may flush and compact the store while
 // it reads: a segment named by the manifest when the check began can be gone by the time it
-// is read. So a run whose manifest changed underneath it and that found problems is run
-// again (a few times); what a last run still reports about segments that the current
+// is read, and a first flush shows its segment before the first manifest exists (a run
+// inside that window sees the same missing manifest before and after). So a run that
+// found problems is run again once, and again while its manifest changed underneath it (a
+// few times); what a last run still reports about segments that the current
 // manifest no longer names and that are gone from disk is listed under "skipped", never as
 // damage. Real damage stays: it is there again in a run over a stable manifest.
 int RunVerify(Context& ctx, const Args&) {
@@ -287,7 +289,7 @@ int RunVerify(Context& ctx, const Args&) {
     const ManifestView after = ReadManifest(ctx);
     const bool clean = error.ok() && doc.is_object() && doc.value("healthy", false);
     const bool changed = before.bytes != after.bytes;
-    if (clean || !changed || attempt == kAttempts) {
+    if (clean || (!changed && attempt > 1) || attempt == kAttempts) {
       if (error.ok()) DropVanishedSegments(ctx, after, &doc);
       break;
     }
