@@ -24,10 +24,10 @@ Status Engine::Open(const Options& options, const std::string& dir,
   engine->reset();
   // A read-only open beside a running writer can read a manifest whose merge inputs (or
   // WAL files past retention) the writer removes before they are opened or listed: that
-  // open misses them. It can also list the WAL files just before the writer seals wal.jsonl, then read
-  // the new wal.jsonl: that open misses the entries of the file sealed. In either case the
-  // open is done again (a few times); what may still be missing after that is reported as
-  // problems of the open.
+  // open misses them. It can also list the WAL files just before the writer seals
+  // wal.jsonl, then read the new wal.jsonl: that open misses the entries of the file
+  // sealed. In either case the open is done again (a few times); what may still be
+  // missing after that is reported as problems of the open.
   constexpr int kReadOnlyAttempts = 5;
   for (int attempt = 1;; ++attempt) {
     auto impl = std::make_unique<EngineImpl>(options, dir);
