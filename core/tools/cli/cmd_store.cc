@@ -273,8 +273,9 @@ json VerifyOnce(Context& ctx, ProgressBar* bar, Status* error) {
 // it reads: a segment named by the manifest when the check began can be gone by the time it
 // is read, and a first flush shows its segment before the first manifest exists (a run
 // inside that window sees the same missing manifest before and after). So a run that
-// found problems is run again once, and again while its manifest changed underneath it (a
-// few times); what a last run still reports about segments that the current
+// found problems is run again while its manifest changed underneath it, or once when there
+// was no manifest (a few times in all; a damaged store with a manifest is not checked
+// twice); what a last run still reports about segments that the current
 // manifest no longer names and that are gone from disk is listed under "skipped", never as
 // damage. Real damage stays: it is there again in a run over a stable manifest.
 int RunVerify(Context& ctx, const Args&) {
@@ -288,8 +289,8 @@ int RunVerify(Context& ctx, const Args&) {
     doc = VerifyOnce(ctx, &bar, &error);
     const ManifestView after = ReadManifest(ctx);
     const bool clean = error.ok() && doc.is_object() && doc.value("healthy", false);
-    const bool changed = before.bytes != after.bytes;
-    if (clean || (!changed && attempt > 1) || attempt == kAttempts) {
+    const bool changed = before.bytes != after.bytes || (before.bytes.empty() && attempt == 1);
+    if (clean || !changed || attempt == kAttempts) {
       if (error.ok()) DropVanishedSegments(ctx, after, &doc);
       break;
     }
